@@ -1,0 +1,77 @@
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from './config.js';
+import { BODY_LIMIT } from './pipeline/beacon-schema.js';
+import bodyParsers from './plugins/body-parsers.js';
+import configPlugin from './plugins/config.js';
+import corsPlugin from './plugins/cors.js';
+import metricsPlugin from './plugins/metrics.js';
+import pipelinePlugin from './plugins/pipeline.js';
+import sinkPlugin from './plugins/sink.js';
+import writerPlugin from './plugins/writer.js';
+import collectRoutes from './routes/collect.js';
+import healthRoutes from './routes/health.js';
+import metricsRoutes from './routes/metrics.js';
+
+export interface BuildOptions {
+  /** A logger instance or pino options; default: from config (LOG_LEVEL, LOG_PRETTY). */
+  logger?: FastifyServerOptions['loggerInstance'] | FastifyServerOptions['logger'];
+}
+
+export function loggerOptions(config: Pick<Config, 'logLevel' | 'logPretty'>): FastifyServerOptions['logger'] {
+  return {
+    level: config.logLevel,
+    ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } } : {}),
+  };
+}
+
+/** Builds the service from a validated config, ready to listen. Reads no environment. */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger ?? loggerOptions(config);
+  const isInstance = typeof logger === 'object' && logger !== null && 'child' in logger;
+  const app = Fastify({
+    ...(isInstance ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
+    // Request logs would carry every visitor's full IP whatever IP_STORAGE says; rejections are logged with a reason instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    // A hop count is supported at run time (proxy-addr) though Fastify's types omit it.
+    trustProxy: config.trustProxy as FastifyServerOptions['trustProxy'],
+    bodyLimit: BODY_LIMIT,
+    // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
+    return503OnClosing: false,
+    clientErrorHandler,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(configPlugin, { config });
+  await app.register(metricsPlugin);
+  await app.register(sinkPlugin);
+  await app.register(writerPlugin);
+  await app.register(pipelinePlugin);
+  await app.register(corsPlugin);
+  await app.register(bodyParsers);
+  await app.register(collectRoutes);
+  await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  return app;
+}
+
+const COLLECT_REQUEST = /^(POST|OPTIONS) \/collect[ ?]/;
+
+/**
+ * Malformed requests and oversized headers (Node's 400/431) never reach a route: for /collect
+ * answer 204 all the same and count the beacon; anything else gets Node's usual answer.
+ */
+function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 64).toString('latin1') : '';
+  if (COLLECT_REQUEST.test(head)) {
+    const reason = err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json';
+    this.ingestEvents?.received(1);
+    this.ingestEvents?.rejected(reason, 1, err.code ?? 'client error');
+    if (socket.writable) socket.write('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+  } else if (socket.writable) {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  }
+  socket.destroy();
+}

@@ -1,0 +1,286 @@
+// The one place the environment is read. Everything else receives a typed, validated Config.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import ipaddr from 'ipaddr.js';
+
+const LogLevel = Type.Union(
+  ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+);
+
+/** The environment variables this build reads (DESIGN.md, "Contract: configuration"). */
+export const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3006 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  MIGRATE: Type.Boolean({ default: true }),
+  ALLOWED_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
+  REQUIRE_ORIGIN: Type.Boolean({ default: false }),
+  TRUST_PROXY: Type.String({ minLength: 1, default: 'false' }),
+  // 16 characters at least: the secret is what keeps the hashes of ~4 billion IPv4 addresses
+  // from being recomputed by whoever reads the salts table.
+  HASH_SECRET: Type.Optional(Type.String({ minLength: 16 })),
+  FLUSH_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 5000 }),
+  FLUSH_MAX_ROWS: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
+  // 2^24 rows is already gigabytes of heap; larger values are a typo, not a plan.
+  BUFFER_CAPACITY: Type.Integer({ minimum: 1, maximum: 16_777_216, default: 100_000 }),
+  SHUTDOWN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 0 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+  IP_STORAGE: Type.Union([Type.Literal('full'), Type.Literal('truncated'), Type.Literal('none')], {
+    default: 'truncated',
+  }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  LOG_LEVEL: { ...LogLevel, default: 'info' },
+  LOG_PRETTY: Type.Boolean({ default: false }),
+  NODE_ENV: Type.Optional(Type.String()),
+});
+export type Env = Static<typeof EnvSchema>;
+
+/** Variables whose values never appear in an error message. */
+const SECRET_VARS = new Set(['HASH_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
+
+export type TrustProxy = boolean | number | string[];
+export type IpStorage = 'full' | 'truncated' | 'none';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  dbPoolSize: number;
+  dataDir: string;
+  migrate: boolean;
+  /** null: unset (any origin, with a warning); '*': any origin, explicitly; else exact origins. */
+  allowedOrigins: null | '*' | string[];
+  requireOrigin: boolean;
+  trustProxy: TrustProxy;
+  hashSecret: string;
+  flushIntervalMs: number;
+  flushMaxRows: number;
+  bufferCapacity: number;
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+  ipStorage: IpStorage;
+  metricsToken: string | undefined;
+  logLevel: string;
+  logPretty: boolean;
+  production: boolean;
+  /** Injected for tests: wall clock in epoch milliseconds. */
+  clock: () => number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads and validates the environment. Throws ConfigError naming the variable on the first
+ * problem. `warnings` carries what is allowed but worth saying at start.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Config; warnings: string[] } {
+  const raw = coerceEnv(env);
+  const first = Value.Errors(EnvSchema, raw).First();
+  if (first) {
+    const variable = first.path.replace(/^\//, '') || 'environment';
+    const got = SECRET_VARS.has(variable) ? '' : ` (got ${JSON.stringify(env[variable])})`;
+    throw new ConfigError(variable, `${describe(first.schema, first.message)}${got}`);
+  }
+  const e = raw as Env;
+  const warnings: string[] = [];
+  const production = e.NODE_ENV === 'production';
+
+  if (e.DATABASE_URL === undefined) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is required: set it to your MySQL/MariaDB database, e.g. ' +
+        'DATABASE_URL=mysql://root@127.0.0.1:3306/analytics (the database must exist; tables are created at start)',
+    );
+  }
+  const databaseUrl = checkDatabaseUrl(e.DATABASE_URL);
+
+  let allowedOrigins: Config['allowedOrigins'] = null;
+  if (e.ALLOWED_ORIGINS === undefined) {
+    if (production) {
+      throw new ConfigError(
+        'ALLOWED_ORIGINS',
+        'must be set when NODE_ENV=production: list the origins of your sites, e.g. ' +
+          'ALLOWED_ORIGINS=https://example.com,https://www.example.com (or * to accept any site on purpose)',
+      );
+    }
+    warnings.push(
+      'ALLOWED_ORIGINS is unset: beacons from any site are accepted. Set it to your sites\' origins before going live.',
+    );
+  } else {
+    allowedOrigins = parseOrigins(e.ALLOWED_ORIGINS);
+  }
+
+  const dataDir = resolve(e.DATA_DIR);
+  const config: Config = {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl,
+    dbPoolSize: e.DB_POOL_SIZE,
+    dataDir,
+    migrate: e.MIGRATE,
+    allowedOrigins,
+    requireOrigin: e.REQUIRE_ORIGIN,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    hashSecret: e.HASH_SECRET ?? loadOrCreateSecret(dataDir),
+    flushIntervalMs: e.FLUSH_INTERVAL_MS,
+    flushMaxRows: e.FLUSH_MAX_ROWS,
+    bufferCapacity: e.BUFFER_CAPACITY,
+    shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ipStorage: e.IP_STORAGE,
+    metricsToken: e.METRICS_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    logPretty: e.LOG_PRETTY,
+    production,
+    clock: Date.now,
+  };
+  return { config, warnings };
+}
+
+/**
+ * Strings to schema types, strictly: "1.5" is not an integer and "yes" is not a boolean
+ * (TypeBox's Value.Convert would quietly turn them into 1 and leave the typo unnoticed).
+ * Empty values count as unset; defaults fill what is unset.
+ */
+function coerceEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(EnvSchema.properties) as [string, TSchema][]) {
+    const value = env[name]?.trim();
+    if (value === undefined || value === '') {
+      if ('default' in schema) out[name] = schema.default;
+      continue;
+    }
+    if (schema.type === 'integer') out[name] = /^-?\d+$/.test(value) ? Number(value) : value;
+    else if (schema.type === 'boolean') {
+      const lower = value.toLowerCase();
+      out[name] = lower === 'true' || lower === '1' ? true : lower === 'false' || lower === '0' ? false : value;
+    } else out[name] = value;
+  }
+  return out;
+}
+
+function describe(schema: TSchema, fallback: string): string {
+  if (schema.type === 'integer') {
+    const range =
+      schema.minimum !== undefined && schema.maximum !== undefined
+        ? ` from ${schema.minimum} to ${schema.maximum}`
+        : schema.minimum !== undefined
+          ? ` of at least ${schema.minimum}`
+          : '';
+    return `must be an integer${range}`;
+  }
+  if (schema.type === 'boolean') return 'must be true or false';
+  if (Array.isArray(schema.anyOf)) {
+    return `must be one of ${schema.anyOf.map((s: TSchema) => String(s.const)).join(', ')}`;
+  }
+  if (schema.minLength !== undefined) return `must be at least ${schema.minLength} characters`;
+  return fallback;
+}
+
+function checkDatabaseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL: expected mysql://user:pass@host:port/database');
+  }
+  if (url.protocol !== 'mysql:') {
+    throw new ConfigError('DATABASE_URL', `has scheme ${url.protocol} but only mysql:// is supported in this version`);
+  }
+  if (!url.hostname) throw new ConfigError('DATABASE_URL', 'has no host: expected mysql://user:pass@host:port/database');
+  if (url.pathname.replace(/^\//, '') === '') {
+    throw new ConfigError('DATABASE_URL', 'names no database: expected mysql://user:pass@host:port/database');
+  }
+  return value;
+}
+
+function parseOrigins(value: string): '*' | string[] {
+  if (value.trim() === '*') return '*';
+  const origins: string[] = [];
+  for (const part of value.split(',')) {
+    const candidate = part.trim().replace(/\/$/, '');
+    if (candidate === '') continue;
+    let origin: string;
+    try {
+      origin = new URL(candidate).origin;
+    } catch {
+      throw new ConfigError('ALLOWED_ORIGINS', `has ${JSON.stringify(part.trim())}, which is not an origin like https://example.com`);
+    }
+    if (origin === 'null' || origin !== candidate.toLowerCase()) {
+      throw new ConfigError(
+        'ALLOWED_ORIGINS',
+        `has ${JSON.stringify(part.trim())}: give exact origins (scheme://host[:port], no path), e.g. https://example.com`,
+      );
+    }
+    origins.push(origin);
+  }
+  if (origins.length === 0) throw new ConfigError('ALLOWED_ORIGINS', 'lists no origin');
+  return origins;
+}
+
+// proxy-addr (Fastify's trust-proxy engine) also takes these names for well-known ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function parseTrustProxy(value: string): TrustProxy {
+  const lower = value.toLowerCase();
+  if (lower === 'false') return false;
+  if (lower === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.has(entry)) continue;
+    const ok = entry.includes('/') ? safe(() => ipaddr.parseCIDR(entry)) : ipaddr.isValid(entry);
+    if (!ok) {
+      throw new ConfigError(
+        'TRUST_PROXY',
+        `has ${JSON.stringify(entry)}: expected false, true, a hop count, or comma-separated IPs/CIDRs such as 10.0.0.0/8`,
+      );
+    }
+  }
+  return entries;
+}
+
+function safe(fn: () => unknown): boolean {
+  try {
+    fn();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** HASH_SECRET unset: one random secret, generated on first start and kept in DATA_DIR. */
+function loadOrCreateSecret(dataDir: string): string {
+  const file = join(dataDir, 'secret');
+  try {
+    const existing = readFileSync(file, 'utf8').trim();
+    if (existing.length >= 16) return existing;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigError('HASH_SECRET', `is unset and ${file} cannot be read: ${(err as Error).message}`);
+    }
+  }
+  const secret = randomBytes(32).toString('base64url');
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    // wx: two processes starting at once must not overwrite each other's secret.
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSecret(dataDir);
+    throw new ConfigError('HASH_SECRET', `is unset and ${file} cannot be written (DATA_DIR): ${(err as Error).message}`);
+  }
+  return secret;
+}

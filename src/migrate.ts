@@ -1,0 +1,16 @@
+// `npm run migrate`: applies pending migrations to DATABASE_URL and exits.
+import { ConfigError, loadConfig } from './config.js';
+import { migrateMysql } from './sinks/mysql-migrate.js';
+
+try {
+  const { config } = loadConfig(process.env);
+  const result = await migrateMysql(config.databaseUrl);
+  process.stdout.write(
+    result.applied.length > 0
+      ? `applied ${result.applied.join(', ')}; schema version ${result.version}\n`
+      : `up to date; schema version ${result.version}\n`,
+  );
+} catch (err) {
+  process.stderr.write(`beacon-ingest migrate: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+  process.exit(1);
+}

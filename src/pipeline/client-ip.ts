@@ -1,0 +1,30 @@
+import ipaddr from 'ipaddr.js';
+import type { IpStorage } from '../config.js';
+
+/** The address as one canonical string: IPv4-mapped IPv6 (::ffff:1.2.3.4) becomes plain IPv4. */
+export function canonicalIp(ip: string): string {
+  try {
+    return ipaddr.process(ip).toString();
+  } catch {
+    return ip;
+  }
+}
+
+/**
+ * The form of a canonical client address that is stored, per IP_STORAGE: `full`, `truncated`
+ * (IPv4 /24, IPv6 /48, host bits zeroed: 203.0.113.77 -> 203.0.113.0) or `none` (NULL).
+ */
+export function storedIp(ip: string, mode: IpStorage): string | null {
+  if (mode === 'full') return ip;
+  if (mode === 'none') return null;
+  let addr: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    addr = ipaddr.parse(ip);
+  } catch {
+    return null;
+  }
+  const bytes = addr.toByteArray();
+  const keep = addr.kind() === 'ipv4' ? 3 : 6;
+  for (let i = keep; i < bytes.length; i++) bytes[i] = 0;
+  return ipaddr.fromByteArray(bytes).toString();
+}

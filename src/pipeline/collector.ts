@@ -1,0 +1,148 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { IpStorage } from '../config.js';
+import type { PageviewRow } from '../sinks/sink.js';
+import { COLUMN, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './beacon-schema.js';
+import { storedIp } from './client-ip.js';
+import type { Decoded } from './decode-body.js';
+import { utcDay, type SaltStore } from './salt-store.js';
+import { cut, sanitizePayload, stripControl, stripMarkup } from './sanitize.js';
+import { validateBeacon } from './validate-beacon.js';
+import { visitorHash } from './visitor-hash.js';
+
+export const REJECT_REASONS = [
+  'invalid_json', 'invalid_schema', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt',
+  'excluded_ip', 'rate_limited', 'overflow', 'error',
+] as const;
+export type RejectReason = (typeof REJECT_REASONS)[number];
+
+/** What the collector reports; the metrics plugin turns it into counters and log lines. */
+export interface IngestEvents {
+  received(count: number): void;
+  accepted(count: number): void;
+  rejected(reason: RejectReason, count: number, detail: string): void;
+  fieldDropped(field: string): void;
+}
+
+/** Where accepted rows go (the batch writer). False means it had no room. */
+export interface RowQueue {
+  push(row: PageviewRow): boolean;
+}
+
+/** What the collector needs to know about the request, read once per request by the route. */
+export interface RequestContext {
+  /** The Origin header, if any. */
+  origin: string | undefined;
+  /** The client address (canonical, after TRUST_PROXY). */
+  ip: string;
+  /** The User-Agent header, if any. */
+  userAgent: string | undefined;
+}
+
+export interface CollectorOptions {
+  allowedOrigins: null | '*' | readonly string[];
+  requireOrigin: boolean;
+  ipStorage: IpStorage;
+  hashSecret: string;
+  clock: () => number;
+  salts: SaltStore;
+  queue: RowQueue;
+  events: IngestEvents;
+  /** A new beacon id (16 bytes); a UUIDv7 unless a test injects another. */
+  newId?: () => Buffer;
+}
+
+const newUuidV7 = (): Buffer => uuidv7(undefined, Buffer.allocUnsafe(16));
+// Fixed per-row overhead in a statement besides the long strings (ids, dates, numbers, quoting).
+const ROW_OVERHEAD_BYTES = 256;
+
+/**
+ * The per-request pipeline: origin policy, then for each item validate ▶ sanitise ▶ enrich, and
+ * hand the row to the queue. Knows nothing of HTTP; the route builds the RequestContext.
+ */
+export class Collector {
+  readonly #o: CollectorOptions;
+  readonly #origins: ReadonlySet<string> | null;
+  readonly #hosts: ReadonlySet<string> | null;
+  readonly #newId: () => Buffer;
+
+  constructor(options: CollectorOptions) {
+    this.#o = options;
+    const list = Array.isArray(options.allowedOrigins) ? options.allowedOrigins : null;
+    this.#origins = list ? new Set(list) : null;
+    this.#hosts = list ? new Set(list.map((o) => new URL(o).host)) : null;
+    this.#newId = options.newId ?? newUuidV7;
+  }
+
+  async ingest(decoded: Decoded, ctx: RequestContext): Promise<void> {
+    const events = this.#o.events;
+    if (!decoded.ok) {
+      events.received(decoded.count);
+      events.rejected(decoded.reason, decoded.count, decoded.excerpt);
+      return;
+    }
+    const items = decoded.items;
+    if (items.length === 0) return;
+    events.received(items.length);
+
+    // sendBeacon with text/plain skips the preflight, so the origin is enforced here, not by CORS.
+    if (ctx.origin === undefined ? this.#o.requireOrigin : this.#origins !== null && !this.#origins.has(ctx.origin)) {
+      events.rejected('origin', items.length, `origin ${ctx.origin ?? '(none)'} not allowed`);
+      return;
+    }
+
+    const now = this.#o.clock();
+    const day = utcDay(now);
+    const salt = this.#o.salts.peek(day) ?? (await this.#o.salts.load(day));
+    const serverTimestamp = new Date(now);
+    const userAgent = ctx.userAgent ? cut(stripMarkup(ctx.userAgent), COLUMN.userAgent) || null : null;
+    const clientIp = storedIp(ctx.ip, this.#o.ipStorage);
+
+    let accepted = 0;
+    for (const item of items) {
+      const v = validateBeacon(item, now);
+      if (!v.ok) {
+        events.rejected('invalid_schema', 1, v.detail);
+        continue;
+      }
+      if (this.#hosts !== null && !this.#hosts.has(v.url.host)) {
+        events.rejected('origin', 1, `url host ${v.url.host} not allowed`);
+        continue;
+      }
+      const b = v.beacon;
+      const nulled = v.nulled;
+      let payload: string | null = null;
+      if (b.payload !== undefined) {
+        payload = sanitizePayload(b.payload, MAX_PAYLOAD_DEPTH, MAX_PAYLOAD_BYTES);
+        if (payload === null) nulled.push('payload');
+      }
+      for (const field of nulled) events.fieldDropped(field);
+
+      const url = v.url.href;
+      const hostname = cut(v.url.hostname, COLUMN.hostname);
+      const referrer = b.referrer ? cut(new URL(b.referrer).href, COLUMN.referrer) : null;
+      const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
+      const row: PageviewRow = {
+        beaconId: this.#newId(),
+        url: stripControl(url),
+        hostname,
+        type: b.type,
+        eventName,
+        userAgent,
+        viewportWidth: b.viewportW ?? null,
+        viewportHeight: b.viewportH ?? null,
+        referrer,
+        clientTimestamp: b.timestamp === undefined ? null : new Date(Math.round(b.timestamp)),
+        serverTimestamp,
+        clientIp,
+        sessionId: null,
+        payload,
+        userHash: visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, ctx.userAgent ?? ''),
+        geoCountry: null,
+        approxBytes: ROW_OVERHEAD_BYTES + url.length + (referrer?.length ?? 0) + (userAgent?.length ?? 0) + (payload?.length ?? 0),
+      };
+      if (this.#o.queue.push(row)) accepted++;
+      else events.rejected('overflow', 1, 'buffer full');
+    }
+    if (accepted > 0) events.accepted(accepted);
+  }
+}

@@ -1,0 +1,97 @@
+import { MAX_BATCH, NUMERIC_FIELDS } from './beacon-schema.js';
+
+export type DecodeRejection = 'invalid_json' | 'invalid_schema' | 'unsupported_type';
+
+/** A request body turned into beacon items, or why it could not be. `count` is how many beacons it held. */
+export type Decoded =
+  | { ok: true; items: unknown[] }
+  | { ok: false; reason: DecodeRejection; count: number; excerpt: string };
+
+const EXCERPT = 80;
+
+/** The media type of a Content-Type header, lower-cased, without parameters. */
+export function mediaType(contentType: string | undefined): string {
+  if (contentType === undefined) return '';
+  const semi = contentType.indexOf(';');
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/**
+ * Decodes a raw /collect body: JSON (application/json, or text/plain as sendBeacon sends it
+ * without a preflight; also a body with no Content-Type), urlencoded or multipart form fields.
+ * The outer shape is checked here (an object, or an array of at most 50); items are not.
+ */
+export async function decodeBody(contentType: string | undefined, body: Buffer): Promise<Decoded> {
+  const type = mediaType(contentType);
+  switch (type) {
+    case 'application/json':
+    case 'text/plain':
+    case '':
+      return decodeJson(body);
+    case 'application/x-www-form-urlencoded':
+      return shape(formToBeacon(new URLSearchParams(body.toString('utf8'))), body);
+    case 'multipart/form-data':
+      return decodeMultipart(contentType as string, body);
+    default:
+      return { ok: false, reason: 'unsupported_type', count: 1, excerpt: excerpt(type) };
+  }
+}
+
+function decodeJson(body: Buffer): Decoded {
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'invalid_json', count: 1, excerpt: excerpt(text) };
+  }
+  return shape(value, body);
+}
+
+async function decodeMultipart(contentType: string, body: Buffer): Promise<Decoded> {
+  let form: FormData;
+  try {
+    // undici's multipart parser, built into Node: no extra dependency for a body of at most 64 KiB.
+    form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return { ok: false, reason: 'invalid_json', count: 1, excerpt: excerpt(body.toString('latin1')) };
+  }
+  const fields = new Map<string, string>();
+  for (const [key, value] of form) if (typeof value === 'string') fields.set(key, value); // files ignored
+  return shape(formToBeacon(fields), body);
+}
+
+/** Form fields arrive as strings: numbers are coerced and `payload` is parsed as JSON. */
+function formToBeacon(fields: Iterable<[string, string]>): Record<string, unknown> {
+  const item: Record<string, unknown> = {};
+  for (const [key, value] of fields) {
+    if (NUMERIC_FIELDS.has(key)) item[key] = /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+    else if (key === 'payload') item[key] = parseJsonField(value);
+    else item[key] = value;
+  }
+  return item;
+}
+
+function parseJsonField(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value; // left as a string: the payload rule turns it into NULL, counted
+  }
+}
+
+function shape(value: unknown, body: Buffer): Decoded {
+  if (Array.isArray(value)) {
+    if (value.length > MAX_BATCH) {
+      return { ok: false, reason: 'invalid_schema', count: value.length, excerpt: `batch of ${value.length} items (max ${MAX_BATCH})` };
+    }
+    return { ok: true, items: value };
+  }
+  if (typeof value === 'object' && value !== null) return { ok: true, items: [value] };
+  return { ok: false, reason: 'invalid_schema', count: 1, excerpt: excerpt(body.toString('utf8')) };
+}
+
+function excerpt(s: string): string {
+  return s.length > EXCERPT ? s.slice(0, EXCERPT) + '…' : s;
+}

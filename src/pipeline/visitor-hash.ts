@@ -1,0 +1,15 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * The daily visitor id: first 16 hex characters of HMAC-SHA256 keyed by HASH_SECRET over the
+ * day's salt, the hostname, the full IP and the user agent. The secret never enters the
+ * database, so whoever holds the database alone cannot rebuild the hash of every IPv4 address.
+ */
+export function visitorHash(secret: string, salt: Buffer, hostname: string, ip: string, userAgent: string): string {
+  // NUL separators: ("a.b", "c") and ("a", "b.c") must not hash alike.
+  return createHmac('sha256', secret)
+    .update(salt)
+    .update('\0' + hostname + '\0' + ip + '\0' + userAgent)
+    .digest('hex')
+    .slice(0, 16);
+}

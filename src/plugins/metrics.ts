@@ -1,0 +1,85 @@
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WriterEvents } from '../buffer/batch-writer.js';
+import type { IngestEvents, RejectReason } from '../pipeline/collector.js';
+
+// Reasons whose feature exists in this build: pre-created at 0 so dashboards see every series.
+const ACTIVE_REASONS: RejectReason[] = ['invalid_json', 'invalid_schema', 'unsupported_type', 'too_large', 'origin', 'overflow', 'error'];
+const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payload'];
+
+function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  // Gauges read at scrape time; the plugins that own the values fill these in.
+  const sources = { bufferRows: () => 0 };
+  return {
+    registry,
+    sources,
+    received: new Counter({ name: 'beacons_received_total', help: 'Beacons received (items of a batch, not requests)', registers: [registry] }),
+    accepted: new Counter({ name: 'beacons_accepted_total', help: 'Beacons accepted into the buffer', registers: [registry] }),
+    rejected: new Counter({ name: 'beacons_rejected_total', help: 'Beacons dropped, by reason', labelNames: ['reason'], registers: [registry] }),
+    fieldsDropped: new Counter({ name: 'beacons_fields_dropped_total', help: 'Optional fields stored NULL because they broke their rule', labelNames: ['field'], registers: [registry] }),
+    rowsWritten: new Counter({ name: 'rows_written_total', help: 'Rows written to the database', registers: [registry] }),
+    bufferRows: new Gauge({
+      name: 'buffer_rows',
+      help: 'Rows waiting in the in-memory buffer',
+      registers: [registry],
+      collect() {
+        this.set(sources.bufferRows());
+      },
+    }),
+    flushDuration: new Histogram({
+      name: 'flush_duration_seconds',
+      help: 'Time to write one batch',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    flushFailures: new Counter({ name: 'flush_failures_total', help: 'Batches whose write failed (rows kept for retry)', registers: [registry] }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+    ingestEvents: IngestEvents;
+    writerEvents: WriterEvents;
+  }
+}
+
+/** Counters and the log lines that go with them; the pipeline and writer report through these. */
+export default fp(
+  async (app) => {
+    const m = createMetrics();
+    for (const reason of ACTIVE_REASONS) m.rejected.inc({ reason }, 0);
+    for (const field of FIELDS) m.fieldsDropped.inc({ field }, 0);
+    const log = app.log;
+
+    const ingestEvents: IngestEvents = {
+      received: (n) => m.received.inc(n),
+      accepted: (n) => m.accepted.inc(n),
+      rejected: (reason, count, detail) => {
+        m.rejected.inc({ reason }, count);
+        log.info({ reason, count, detail }, 'beacon rejected');
+      },
+      fieldDropped: (field) => {
+        m.fieldsDropped.inc({ field });
+        log.debug({ field }, 'beacon field stored NULL');
+      },
+    };
+    const writerEvents: WriterEvents = {
+      flushed: (rows, seconds) => {
+        m.rowsWritten.inc(rows);
+        m.flushDuration.observe(seconds);
+      },
+      flushFailed: (err, rows) => {
+        m.flushFailures.inc();
+        log.error({ err, rows }, 'flush failed; rows kept for the next attempt');
+      },
+    };
+    app.decorate('metrics', m);
+    app.decorate('ingestEvents', ingestEvents);
+    app.decorate('writerEvents', writerEvents);
+  },
+  { name: 'metrics', fastify: '5.x' },
+);

@@ -1,0 +1,19 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+
+/** GET /metrics in Prometheus text; behind `Authorization: Bearer METRICS_TOKEN` when that is set. */
+export default async function metricsRoutes(app: FastifyInstance): Promise<void> {
+  const token = app.config.metricsToken;
+  const expected = token === undefined ? null : Buffer.from(`Bearer ${token}`);
+  const { registry } = app.metrics;
+
+  app.get('/metrics', async (req, reply) => {
+    if (expected !== null) {
+      const given = Buffer.from(req.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        return reply.code(401).header('WWW-Authenticate', 'Bearer').send();
+      }
+    }
+    return reply.type(registry.contentType).send(await registry.metrics());
+  });
+}

@@ -1,0 +1,134 @@
+import { createPool, type Pool, type PoolOptions } from 'mysql2/promise';
+import {
+  SinkRejectedError,
+  SinkUnavailableError,
+  type PageviewRow,
+  type Sink,
+} from './sink.js';
+
+const PAGEVIEW_COLUMNS = [
+  'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'viewport_width',
+  'viewport_height', 'referrer', 'client_timestamp', 'server_timestamp', 'client_ip', 'session_id',
+  'payload', 'user_hash', 'geo_country',
+].join(', ');
+
+// Idempotent on beacon_id: a batch retried after a commit whose reply was lost inserts nothing twice.
+// Not INSERT IGNORE, which would also turn data errors into silently truncated rows.
+const INSERT_PAGEVIEWS =
+  `INSERT INTO pageviews (${PAGEVIEW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE beacon_id = beacon_id`;
+
+// Errors after which the same statement can succeed later: the server is away, busy or read-only.
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_SERVER_SHUTDOWN',
+  'ER_QUERY_INTERRUPTED', 'ER_CONNECTION_KILLED', 'ER_READ_ONLY_MODE', 'ER_CANT_LOCK', 'ER_OUT_OF_RESOURCES',
+  'ER_NET_READ_ERROR', 'ER_NET_WRITE_INTERRUPTED', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
+  'ER_DISK_FULL', 'ER_RECORD_FILE_FULL', 'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE', 'ER_ACCESS_DENIED_ERROR',
+]);
+
+/** Maps a mysql2 error to the sink's typed errors so the writer decides retry vs reject without strings. */
+export function classifyMysqlError(err: unknown): SinkUnavailableError | SinkRejectedError {
+  const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string };
+  const code = e.code ?? 'UNKNOWN';
+  const message = e.message ?? String(err);
+  // A fatal error is a broken connection whatever its code says.
+  if (TRANSIENT_CODES.has(code) || e.fatal === true || e.errno === undefined) {
+    return new SinkUnavailableError(message, { cause: err, code });
+  }
+  return new SinkRejectedError(message, { cause: err, code });
+}
+
+export interface MysqlSinkOptions {
+  url: string;
+  poolSize: number;
+}
+
+export function mysqlPoolOptions(url: string, poolSize: number): PoolOptions {
+  return {
+    uri: url,
+    connectionLimit: poolSize,
+    // Dates are written and read as UTC whatever the server's time zone.
+    timezone: 'Z',
+    charset: 'utf8mb4_unicode_ci',
+    enableKeepAlive: true,
+    connectTimeout: 5000,
+    waitForConnections: true,
+    // Bounded: while the database is away, callers must fail fast and keep their rows, not queue forever.
+    queueLimit: 64,
+  };
+}
+
+export class MysqlSink implements Sink {
+  readonly description: string;
+  readonly #pool: Pool;
+
+  constructor(options: MysqlSinkOptions) {
+    const url = new URL(options.url);
+    this.description = `mysql ${url.hostname}:${url.port || 3306}${url.pathname}`;
+    this.#pool = createPool(mysqlPoolOptions(options.url, options.poolSize));
+    // CURRENT_TIMESTAMP defaults (created_at) follow the session time zone: make it UTC too.
+    this.#pool.pool.on('connection', (conn) => {
+      conn.query("SET time_zone = '+00:00'");
+    });
+  }
+
+  get pool(): Pool {
+    return this.#pool;
+  }
+
+  async writeBatch(rows: readonly PageviewRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const values = rows.map(toValues);
+    try {
+      await this.#pool.query(INSERT_PAGEVIEWS, [values]);
+    } catch (err) {
+      throw classifyMysqlError(err);
+    }
+  }
+
+  async getOrCreateSalt(day: string, candidate: Buffer): Promise<Buffer> {
+    try {
+      // The primary key on day makes this race-free: whichever instance inserts first, all read its salt.
+      await this.#pool.query('INSERT INTO salts (day, salt) VALUES (?, ?) ON DUPLICATE KEY UPDATE day = day', [
+        day,
+        candidate,
+      ]);
+      const [rows] = await this.#pool.query('SELECT salt FROM salts WHERE day = ?', [day]);
+      const row = (rows as { salt: Buffer }[])[0];
+      if (!row) throw new Error(`salt for ${day} vanished after insert`);
+      return row.salt;
+    } catch (err) {
+      throw classifyMysqlError(err);
+    }
+  }
+
+  async deleteSaltsBefore(day: string): Promise<number> {
+    try {
+      const [result] = await this.#pool.query('DELETE FROM salts WHERE day < ?', [day]);
+      return (result as { affectedRows: number }).affectedRows;
+    } catch (err) {
+      throw classifyMysqlError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.#pool.query('SELECT 1');
+    } catch (err) {
+      throw classifyMysqlError(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}
+
+function toValues(r: PageviewRow): unknown[] {
+  return [
+    r.beaconId, r.url, r.hostname, r.type, r.eventName, r.userAgent, r.viewportWidth, r.viewportHeight,
+    r.referrer, r.clientTimestamp, r.serverTimestamp, r.clientIp, r.sessionId, r.payload, r.userHash,
+    r.geoCountry,
+  ];
+}
