@@ -1,0 +1,372 @@
+import t from 'tap';
+import type { RowDataPacket } from 'mysql2/promise';
+import { buildTestApp, CHROME_UA, FIREFOX_UA, metricValue } from '../helpers/app.js';
+
+interface Row extends RowDataPacket {
+  id: number;
+  url: string;
+  hostname: string;
+  type: string;
+  event_name: string | null;
+  user_agent: string | null;
+  viewport_width: number | null;
+  viewport_height: number | null;
+  referrer: string | null;
+  client_timestamp: Date | null;
+  server_timestamp: Date;
+  client_ip: string | null;
+  session_id: string | null;
+  /** mysql2 parses JSON columns. */
+  payload: unknown;
+  user_hash: string;
+  geo_country: string | null;
+  beacon_id: Buffer;
+}
+
+const rows = (h: { db: { query: <T>(sql: string) => Promise<T[]> } }) => h.db.query<Row>('SELECT * FROM pageviews ORDER BY id');
+
+function post(h: { app: import('fastify').FastifyInstance }, body: string | Buffer, headers: Record<string, string> = {}) {
+  return h.app.inject({
+    method: 'POST',
+    url: '/collect',
+    payload: body,
+    headers: { 'content-type': 'application/json', 'user-agent': CHROME_UA, ...headers },
+  });
+}
+
+t.test('every body type stores the right row', async (t) => {
+  const h = await buildTestApp(t);
+  const now = Date.now();
+  const json = await post(h, JSON.stringify({ url: 'https://example.com/json', referrer: 'https://google.com/', timestamp: now, viewportW: 1280, viewportH: 720, payload: { a: 1 } }));
+  t.equal(json.statusCode, 204);
+  t.equal(json.body, '');
+  const text = await post(h, JSON.stringify({ url: 'https://example.com/text', event_type: 'event', event_name: 'signup' }), {
+    'content-type': 'text/plain;charset=UTF-8',
+  });
+  t.equal(text.statusCode, 204);
+  const form = await post(
+    h,
+    new URLSearchParams({ url: 'https://example.com/form', viewport_w: '390', viewport_h: '844', timestamp: String(now), payload: '{"b":[1,2]}' }).toString(),
+    { 'content-type': 'application/x-www-form-urlencoded' },
+  );
+  t.equal(form.statusCode, 204);
+  const fd = new FormData();
+  fd.set('url', 'https://example.com/multipart');
+  fd.set('type', 'click');
+  fd.set('name', 'cta');
+  fd.set('viewportW', '1024');
+  fd.set('payload', JSON.stringify({ button: 'buy' }));
+  const encoded = new Response(fd);
+  const multipart = await post(h, Buffer.from(await encoded.arrayBuffer()), {
+    'content-type': encoded.headers.get('content-type') as string,
+  });
+  t.equal(multipart.statusCode, 204);
+  await h.flush();
+
+  const stored = await rows(h);
+  t.equal(stored.length, 4);
+  const [a, b, c, d] = stored as [Row, Row, Row, Row];
+  t.match(a, { url: 'https://example.com/json', hostname: 'example.com', type: 'pageview', referrer: 'https://google.com/', viewport_width: 1280, viewport_height: 720, user_agent: CHROME_UA, event_name: null, session_id: null, geo_country: null });
+  t.same(a.payload, { a: 1 });
+  t.equal(a.client_timestamp?.getTime(), now, 'client_timestamp stored from epoch ms');
+  t.match(b, { url: 'https://example.com/text', type: 'event', event_name: 'signup' });
+  t.match(c, { url: 'https://example.com/form', viewport_width: 390, viewport_height: 844 });
+  t.equal(c.client_timestamp?.getTime(), now, 'form timestamp coerced');
+  t.same(c.payload, { b: [1, 2] });
+  t.match(d, { url: 'https://example.com/multipart', type: 'click', event_name: 'cta', viewport_width: 1024 });
+  t.same(d.payload, { button: 'buy' });
+  for (const r of stored) {
+    t.equal(r.beacon_id.length, 16, 'beacon_id is 16 bytes');
+    t.equal((r.beacon_id[6] as number) >> 4, 7, 'beacon_id is a UUIDv7');
+    t.match(r.user_hash, /^[0-9a-f]{16}$/);
+    t.equal(r.client_ip, '127.0.0.0', 'IP stored truncated by default');
+  }
+});
+
+t.test('an array batch keeps only its valid items', async (t) => {
+  const h = await buildTestApp(t);
+  const res = await post(
+    h,
+    JSON.stringify([
+      { url: 'https://example.com/1' },
+      { url: 'javascript:alert(1)' },
+      { url: 'https://example.com/2', type: 'bogus' },
+      42,
+      { type: 'pageview' },
+      { url: 'https://example.com/3', type: 'error', viewportW: 0 },
+    ]),
+  );
+  t.equal(res.statusCode, 204);
+  await h.flush();
+  const stored = await rows(h);
+  t.same(stored.map((r) => [r.url, r.type, r.viewport_width]), [
+    ['https://example.com/1', 'pageview', null],
+    ['https://example.com/3', 'error', null],
+  ]);
+  const metrics = (await h.app.inject('/metrics')).body;
+  t.equal(metricValue(metrics, 'beacons_received_total'), 6);
+  t.equal(metricValue(metrics, 'beacons_accepted_total'), 2);
+  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="invalid_schema"}'), 4);
+  t.equal(metricValue(metrics, 'beacons_fields_dropped_total{field="viewportW"}'), 1);
+  const rejections = h.logs.filter((l) => l.msg === 'beacon rejected');
+  t.equal(rejections.length, 4, 'one log line per rejected beacon');
+  t.ok(rejections.every((l) => l.reason === 'invalid_schema'));
+});
+
+t.test('a batch over 50 items is dropped whole; 50 are kept', async (t) => {
+  const h = await buildTestApp(t);
+  const batch = (n: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ url: `https://example.com/${i}` })));
+  t.equal((await post(h, batch(51))).statusCode, 204);
+  t.equal((await post(h, batch(50))).statusCode, 204);
+  await h.flush();
+  t.equal((await rows(h)).length, 50);
+  const metrics = (await h.app.inject('/metrics')).body;
+  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="invalid_schema"}'), 51, 'counted per beacon');
+});
+
+t.test('each rule of the field table drops or nulls as it says', async (t) => {
+  const h = await buildTestApp(t);
+  const now = Date.now();
+  const cases: [string, Record<string, unknown>, Record<string, unknown> | null][] = [
+    ['url missing', { type: 'pageview' }, null],
+    ['url not a string', { url: 12 }, null],
+    ['url ftp', { url: 'ftp://example.com/x' }, null],
+    ['url over 2048', { url: 'https://example.com/' + 'a'.repeat(2040) }, null],
+    ['url unparseable', { url: 'https://' }, null],
+    ['type unknown', { url: 'https://example.com/t', type: 'purchase' }, null],
+    ['type via alias', { url: 'https://example.com/alias', event_type: 'performance' }, { type: 'performance' }],
+    ['type defaults to pageview', { url: 'https://example.com/default' }, { type: 'pageview' }],
+    ['name over 64', { url: 'https://example.com/n', type: 'event', name: 'x'.repeat(65) }, { event_name: null }],
+    ['name at 64', { url: 'https://example.com/n64', type: 'event', name: 'x'.repeat(64) }, { event_name: 'x'.repeat(64) }],
+    ['referrer not a URL', { url: 'https://example.com/r1', referrer: 'not a url' }, { referrer: null }],
+    ['referrer javascript:', { url: 'https://example.com/r2', referrer: 'javascript:alert(1)' }, { referrer: null }],
+    ['referrer android-app', { url: 'https://example.com/r3', referrer: 'android-app://com.google.android.gm/' }, { referrer: 'android-app://com.google.android.gm/' }],
+    ['referrer empty', { url: 'https://example.com/r4', referrer: '' }, { referrer: null }],
+    ['timestamp 8 days old', { url: 'https://example.com/ts1', timestamp: now - 8 * 86_400_000 }, { client_timestamp: null }],
+    ['timestamp 2 hours ahead', { url: 'https://example.com/ts2', timestamp: now + 2 * 3_600_000 }, { client_timestamp: null }],
+    ['timestamp a string', { url: 'https://example.com/ts3', timestamp: 'yesterday' }, { client_timestamp: null }],
+    ['viewport 10001', { url: 'https://example.com/v1', viewportW: 10_001, viewportH: 500 }, { viewport_width: null, viewport_height: 500 }],
+    ['viewport fractional', { url: 'https://example.com/v2', viewport_w: 10.5, viewport_h: 10000 }, { viewport_width: null, viewport_height: 10000 }],
+    ['payload an array', { url: 'https://example.com/p1', payload: [1, 2] }, { payload: null }],
+    ['payload too deep', { url: 'https://example.com/p2', payload: { a: { b: { c: { d: { e: 1 } } } } } }, { payload: null }],
+    ['payload 4 deep', { url: 'https://example.com/p3', payload: { a: { b: { c: { d: 1 } } } } }, { payload: { a: { b: { c: { d: 1 } } } } }],
+    ['payload over 8 KiB', { url: 'https://example.com/p4', payload: { s: 'x'.repeat(8200) } }, { payload: null }],
+    ['unknown fields and client ids ignored', { url: 'https://example.com/u', userAgent: 'evil', sessionId: 'abc', extra: 1 }, { user_agent: CHROME_UA, session_id: null }],
+  ];
+  for (const [, item] of cases) t.equal((await post(h, JSON.stringify(item))).statusCode, 204);
+  await h.flush();
+  const stored = await rows(h);
+  const byUrl = new Map(stored.map((r) => [r.url, r]));
+  for (const [label, item, expected] of cases) {
+    const url = typeof item.url === 'string' && URL.canParse(item.url) ? new URL(item.url).href : undefined;
+    const row = url === undefined ? undefined : byUrl.get(url);
+    if (expected === null) {
+      t.equal(row, undefined, `${label}: dropped`);
+    } else {
+      t.ok(row, `${label}: stored`);
+      for (const [col, value] of Object.entries(expected)) {
+        const actual = row?.[col];
+        t.same(actual, value, `${label}: ${col}`);
+      }
+    }
+  }
+  t.equal(stored.length, cases.filter((c) => c[2] !== null).length);
+});
+
+t.test('sanitising: markup and control characters out, URLs as WHATWG serialises them, strings cut', async (t) => {
+  const h = await buildTestApp(t);
+  await post(
+    h,
+    JSON.stringify({
+      url: 'https://Example.COM/a b?q="<script>"#x',
+      referrer: 'https://ref.example/<img src=x>',
+      type: 'event',
+      name: 'sign<b>up</b>\u0000\u0085',
+      payload: { msg: '<script>alert(1)</script>a < b', '<i>key</i>': 'v\u0007', nested: ['<<b>script>x'] },
+    }),
+    { 'user-agent': `${FIREFOX_UA} <img src=x onerror=alert(1)>\u0001` },
+  );
+  await post(h, JSON.stringify({ url: 'https://example.com/long', type: 'event', name: 'ok' }), { 'user-agent': 'Mozilla/5.0 ' + 'é'.repeat(600) });
+  await h.flush();
+  const [a, b] = (await rows(h)) as [Row, Row];
+  t.equal(a.url, 'https://example.com/a%20b?q=%22%3Cscript%3E%22#x');
+  t.equal(a.hostname, 'example.com');
+  t.equal(a.referrer, 'https://ref.example/%3Cimg%20src=x%3E');
+  t.equal(a.event_name, 'signup');
+  t.equal(a.user_agent, `${FIREFOX_UA} `);
+  t.same(a.payload, { msg: 'alert(1)a < b', key: 'v', nested: ['x'] });
+  t.equal(b.user_agent, 'Mozilla/5.0 ' + 'é'.repeat(500), 'cut to the column (512 characters)');
+});
+
+t.test('client_timestamp round-trips in UTC, server_timestamp comes from the server clock', async (t) => {
+  const fixed = Date.UTC(2026, 0, 15, 23, 59, 58, 123);
+  const h = await buildTestApp(t, {}, (c) => {
+    c.clock = () => fixed;
+  });
+  await post(h, JSON.stringify({ url: 'https://example.com/', timestamp: fixed - 1500 }));
+  await h.flush();
+  const [row] = await h.db.query<RowDataPacket>(
+    "SELECT DATE_FORMAT(client_timestamp, '%Y-%m-%d %H:%i:%s.%f') AS c, DATE_FORMAT(server_timestamp, '%Y-%m-%d %H:%i:%s.%f') AS s FROM pageviews",
+  );
+  t.equal(row?.c, '2026-01-15 23:59:56.623000');
+  t.equal(row?.s, '2026-01-15 23:59:58.123000');
+});
+
+t.test('user_hash: stable within a day, different with another secret, day or user agent', async (t) => {
+  const base = Date.UTC(2026, 5, 1, 10, 0, 0);
+  let now = base;
+  const h = await buildTestApp(t, {}, (c) => {
+    c.clock = () => now;
+  });
+  const send = (ua = CHROME_UA) => post(h, JSON.stringify({ url: 'https://example.com/' }), { 'user-agent': ua });
+  await send();
+  now = base + 3_600_000;
+  await send();
+  await send(FIREFOX_UA);
+  now = base + 86_400_000;
+  await send();
+  await h.flush();
+  const hashes = (await rows(h)).map((r) => r.user_hash);
+  t.equal(hashes[0], hashes[1], 'same visitor, same day');
+  t.not(hashes[2], hashes[0], 'other user agent');
+  t.not(hashes[3], hashes[0], 'next day: new salt');
+
+  const other = await buildTestApp(t, { HASH_SECRET: 'another-secret-0123456789' }, (c) => {
+    c.clock = () => base;
+  }, h.db);
+  await other.app.inject({ method: 'POST', url: '/collect', payload: JSON.stringify({ url: 'https://example.com/' }), headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA } });
+  await other.flush();
+  const all = await rows(h);
+  t.not(all[4]?.user_hash, hashes[0], 'same salt and input, other secret');
+  const salts = await h.db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM salts');
+  t.ok((salts[0]?.n as number) >= 2, 'salts live in the database');
+});
+
+t.test('CORS: allowed preflight echoes the origin; a disallowed one gets 204 and no grant', async (t) => {
+  const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://example.com,https://www.example.com' });
+  const ok = await h.app.inject({
+    method: 'OPTIONS',
+    url: '/collect',
+    headers: { origin: 'https://www.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  t.equal(ok.statusCode, 204);
+  t.equal(ok.body, '');
+  t.equal(ok.headers['access-control-allow-origin'], 'https://www.example.com');
+  t.equal(ok.headers['access-control-allow-credentials'], 'true');
+  t.equal(ok.headers['access-control-allow-methods'], 'POST, OPTIONS');
+  t.equal(ok.headers['access-control-allow-headers'], 'Content-Type');
+  t.equal(ok.headers['access-control-max-age'], '86400');
+  t.match(String(ok.headers.vary), /Origin/);
+
+  const bad = await h.app.inject({ method: 'OPTIONS', url: '/collect', headers: { origin: 'https://evil.test', 'access-control-request-method': 'POST' } });
+  t.equal(bad.statusCode, 204);
+  t.equal(bad.headers['access-control-allow-origin'], undefined);
+  const bare = await h.app.inject({ method: 'OPTIONS', url: '/collect' });
+  t.equal(bare.statusCode, 204, 'a preflight without Origin is not a 400');
+
+  const unset = await buildTestApp(t, {}, () => {}, h.db);
+  const any = await unset.app.inject({ method: 'OPTIONS', url: '/collect', headers: { origin: 'https://anything.test', 'access-control-request-method': 'POST' } });
+  t.equal(any.headers['access-control-allow-origin'], 'https://anything.test', 'unset: any origin, echoed, never *');
+});
+
+t.test('origins: a disallowed Origin and a foreign url host are dropped with reason origin', async (t) => {
+  const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://example.com' });
+  const body = JSON.stringify([{ url: 'https://example.com/ok' }, { url: 'https://example.com/ok2' }]);
+  t.equal((await post(h, body, { origin: 'https://evil.test', 'content-type': 'text/plain' })).statusCode, 204);
+  t.equal((await post(h, JSON.stringify({ url: 'https://other.test/page' }), { origin: 'https://example.com' })).statusCode, 204);
+  t.equal((await post(h, JSON.stringify({ url: 'https://example.com/good' }), { origin: 'https://example.com' })).statusCode, 204);
+  t.equal((await post(h, JSON.stringify({ url: 'https://example.com/no-origin' }))).statusCode, 204);
+  await h.flush();
+  t.same((await rows(h)).map((r) => r.url), ['https://example.com/good', 'https://example.com/no-origin']);
+  const metrics = (await h.app.inject('/metrics')).body;
+  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="origin"}'), 3, 'two from the bad origin, one foreign host');
+
+  const strict = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://example.com', REQUIRE_ORIGIN: 'true' });
+  await post(strict, JSON.stringify({ url: 'https://example.com/no-origin' }));
+  await strict.flush();
+  t.equal((await rows(strict)).length, 0, 'REQUIRE_ORIGIN drops beacons without Origin');
+});
+
+t.test('every failure answers 204 with an empty body and is counted by reason', async (t) => {
+  const h = await buildTestApp(t);
+  const cases: [string, () => ReturnType<typeof post>, string][] = [
+    ['broken JSON', () => post(h, '{"url": '), 'invalid_json'],
+    ['JSON scalar', () => post(h, '"hello"'), 'invalid_schema'],
+    ['XML', () => post(h, '<beacon/>', { 'content-type': 'application/xml' }), 'unsupported_type'],
+    ['octet-stream', () => post(h, Buffer.from([0, 1, 2]), { 'content-type': 'application/octet-stream' }), 'unsupported_type'],
+    ['over 64 KiB', () => post(h, JSON.stringify({ url: 'https://example.com/', payload: { s: 'x'.repeat(70_000) } })), 'too_large'],
+    ['garbage form', () => post(h, '%%%', { 'content-type': 'application/x-www-form-urlencoded' }), 'invalid_schema'],
+    ['broken multipart', () => post(h, 'nope', { 'content-type': 'multipart/form-data; boundary=x' }), 'invalid_json'],
+  ];
+  for (const [label, send, reason] of cases) {
+    const res = await send();
+    t.equal(res.statusCode, 204, `${label}: 204`);
+    t.equal(res.body, '', `${label}: empty body`);
+    const metrics = (await h.app.inject('/metrics')).body;
+    t.ok(metricValue(metrics, `beacons_rejected_total{reason="${reason}"}`) >= 1, `${label}: counted as ${reason}`);
+  }
+  await h.flush();
+  t.equal((await rows(h)).length, 0, 'nothing stored');
+  t.ok(h.logs.filter((l) => l.msg === 'beacon rejected').every((l) => typeof l.reason === 'string'), 'reason-coded log lines');
+  t.notOk(JSON.stringify(h.logs).includes('x'.repeat(200)), 'no payload echo beyond a short excerpt');
+});
+
+t.test('client IP: X-Forwarded-For is honoured only as far as TRUST_PROXY allows', async (t) => {
+  const h = await buildTestApp(t, { TRUST_PROXY: '1', IP_STORAGE: 'full' });
+  // The visitor (198.51.100.7) prepends a forged entry; the one trusted proxy appends the real one.
+  await post(h, JSON.stringify({ url: 'https://example.com/a' }), { 'x-forwarded-for': '1.2.3.4, 198.51.100.7' });
+  await post(h, JSON.stringify({ url: 'https://example.com/b' }), { 'x-forwarded-for': '198.51.100.7' });
+  await h.flush();
+  const stored = await rows(h);
+  t.same(stored.map((r) => r.client_ip), ['198.51.100.7', '198.51.100.7'], 'the forged entry is ignored');
+  t.equal(stored[0]?.user_hash, stored[1]?.user_hash, 'same visitor, same hash');
+
+  const cidr = await buildTestApp(t, { TRUST_PROXY: '127.0.0.1/32', IP_STORAGE: 'full' });
+  await post(cidr, JSON.stringify({ url: 'https://example.com/c' }), { 'x-forwarded-for': '1.2.3.4, 198.51.100.8' });
+  await cidr.flush();
+  t.equal((await rows(cidr))[0]?.client_ip, '198.51.100.8', 'CIDR list: first untrusted hop from the right');
+
+  const none = await buildTestApp(t, { IP_STORAGE: 'full' });
+  await post(none, JSON.stringify({ url: 'https://example.com/d' }), { 'x-forwarded-for': '1.2.3.4' });
+  await none.flush();
+  t.equal((await rows(none))[0]?.client_ip, '127.0.0.1', 'TRUST_PROXY=false: the socket address');
+});
+
+t.test('IP_STORAGE: truncated keeps /24 and /48, none stores NULL', async (t) => {
+  const h = await buildTestApp(t, { TRUST_PROXY: 'true' });
+  await post(h, JSON.stringify({ url: 'https://example.com/v4' }), { 'x-forwarded-for': '203.0.113.77' });
+  await post(h, JSON.stringify({ url: 'https://example.com/v6' }), { 'x-forwarded-for': '2001:db8:abcd:12:1:2:3:4' });
+  await h.flush();
+  t.same((await rows(h)).map((r) => r.client_ip), ['203.0.113.0', '2001:db8:abcd::']);
+  const none = await buildTestApp(t, { TRUST_PROXY: 'true', IP_STORAGE: 'none' });
+  await post(none, JSON.stringify({ url: 'https://example.com/n' }), { 'x-forwarded-for': '203.0.113.77' });
+  await none.flush();
+  const [row] = await rows(none);
+  t.equal(row?.client_ip, null);
+  t.match(row?.user_hash, /^[0-9a-f]{16}$/, 'the hash still uses the full address');
+});
+
+t.test('/metrics needs the bearer token when METRICS_TOKEN is set', async (t) => {
+  const h = await buildTestApp(t, { METRICS_TOKEN: 's3cret' });
+  t.equal((await h.app.inject('/metrics')).statusCode, 401);
+  t.equal((await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong!' } })).statusCode, 401);
+  const ok = await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer s3cret' } });
+  t.equal(ok.statusCode, 200);
+  t.match(ok.body, /beacons_received_total/);
+  t.match(ok.body, /process_resident_memory_bytes/);
+});
+
+t.test('/health and /ready', async (t) => {
+  const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000' });
+  const health = await h.app.inject('/health');
+  t.equal(health.statusCode, 200);
+  t.match(health.json(), { status: 'ok', database: 'up', buffer: { rows: 0, capacity: 10 } });
+  t.equal((await h.app.inject('/ready')).statusCode, 200);
+  await post(h, JSON.stringify(Array.from({ length: 9 }, (_, i) => ({ url: `https://example.com/${i}` }))));
+  t.equal((await h.app.inject('/ready')).statusCode, 503, 'not ready at 90% fill');
+  await h.flush();
+  t.equal((await h.app.inject('/ready')).statusCode, 200);
+  h.app.draining = true;
+  t.equal((await h.app.inject('/ready')).statusCode, 503, 'not ready while draining');
+  t.equal((await post(h, JSON.stringify({ url: 'https://example.com/late' }))).statusCode, 204, 'still takes beacons');
+});
