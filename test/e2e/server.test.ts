@@ -1,0 +1,162 @@
+// Over a real socket: the app listening on a port, and the real process with a real signal.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import type { RowDataPacket } from 'mysql2/promise';
+import { buildTestApp, CHROME_UA, SAFARI_IOS_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
+import { freshDatabase } from '../helpers/db.js';
+
+async function listen(h: { app: import('fastify').FastifyInstance }): Promise<string> {
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = h.app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+async function count(db: { query: <T>(sql: string) => Promise<T[]> }): Promise<number> {
+  const [row] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
+  return Number(row?.n);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(25);
+  }
+  return false;
+}
+
+t.test('a listening server stores beacons of every body type sent over HTTP', async (t) => {
+  const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://shop.example', FLUSH_MAX_ROWS: '4' });
+  const base = await listen(h);
+  const headers = { origin: 'https://shop.example', 'user-agent': SAFARI_IOS_UA };
+  const send = (body: BodyInit, extra: Record<string, string> = {}) =>
+    fetch(`${base}/collect`, { method: 'POST', body, headers: { ...headers, ...extra } });
+  const answers = [
+    await send(JSON.stringify({ url: 'https://shop.example/json' }), { 'content-type': 'application/json' }),
+    await send(JSON.stringify({ url: 'https://shop.example/beacon' }), { 'content-type': 'text/plain;charset=UTF-8' }),
+    await send(new URLSearchParams({ url: 'https://shop.example/form' })),
+    await send((() => {
+      const fd = new FormData();
+      fd.set('url', 'https://shop.example/multipart');
+      return fd;
+    })()),
+  ];
+  t.same(answers.map((r) => r.status), [204, 204, 204, 204]);
+  t.same(await Promise.all(answers.map((r) => r.text())), ['', '', '', '']);
+  t.ok(await until(async () => (await count(h.db)) === 4, 5000), 'size trigger wrote all four (FLUSH_MAX_ROWS=4)');
+  const urls = await h.db.query<RowDataPacket>('SELECT url, user_agent FROM pageviews ORDER BY id');
+  t.same(urls.map((r) => r.url), ['https://shop.example/json', 'https://shop.example/beacon', 'https://shop.example/form', 'https://shop.example/multipart']);
+  t.equal(urls[0]?.user_agent, SAFARI_IOS_UA);
+
+  const pre = await fetch(`${base}/collect`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+  t.equal(pre.status, 204);
+  t.equal(pre.headers.get('access-control-allow-origin'), 'https://shop.example');
+});
+
+t.test('size trigger: a flush starts as soon as FLUSH_MAX_ROWS rows wait', async (t) => {
+  const h = await buildTestApp(t, { FLUSH_MAX_ROWS: '10', FLUSH_INTERVAL_MS: '600000' });
+  const base = await listen(h);
+  const body = (n: number, from: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ url: `https://example.com/${from + i}` })));
+  await fetch(`${base}/collect`, { method: 'POST', body: body(9, 0), headers: { 'user-agent': CHROME_UA } });
+  await sleep(300);
+  t.equal(await count(h.db), 0, '9 rows wait: no flush yet');
+  await fetch(`${base}/collect`, { method: 'POST', body: body(1, 9), headers: { 'user-agent': CHROME_UA } });
+  t.ok(await until(async () => (await count(h.db)) === 10, 3000), 'the 10th row triggers the flush');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.equal(metricValue(metrics, 'rows_written_total'), 10);
+  t.equal(metricValue(metrics, 'flush_duration_seconds_count'), 1, 'in one multi-row statement');
+});
+
+t.test('timer trigger: a single row is written after FLUSH_INTERVAL_MS', async (t) => {
+  const h = await buildTestApp(t, { FLUSH_MAX_ROWS: '100', FLUSH_INTERVAL_MS: '200' });
+  const base = await listen(h);
+  await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/one' }), headers: { 'user-agent': CHROME_UA } });
+  t.equal(h.app.writer.size, 1, 'buffered, not written at once');
+  t.ok(await until(async () => (await count(h.db)) === 1, 3000), 'written by the timer');
+});
+
+t.test('oversized headers and malformed requests to /collect still get 204 over a real socket', async (t) => {
+  const h = await buildTestApp(t);
+  const base = await listen(h);
+  const port = Number(new URL(base).port);
+  const raw = async (request: string): Promise<string> => {
+    const socket = connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.end(request);
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d) => (data += d));
+    await once(socket, 'close');
+    return data;
+  };
+  const huge = 'x'.repeat(20_000);
+  const overflow = await raw(`POST /collect HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`);
+  t.match(overflow, /^HTTP\/1\.1 204 /, 'header overflow: 204');
+  const broken = await raw('POST /collect HTTP/1.1\r\nHost: a\r\nContent-Length: nope\r\n\r\n');
+  t.match(broken, /^HTTP\/1\.1 204 /, 'malformed request: 204');
+  const other = await raw(`GET /health HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\n\r\n`);
+  t.match(other, /^HTTP\/1\.1 431 /, 'other paths keep the usual answer');
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.ok(metricValue(metrics, 'beacons_rejected_total{reason="too_large"}') >= 1, 'counted');
+});
+
+t.test('closing the app writes the buffer before the pool closes (writer hook runs before the sink hook)', async (t) => {
+  const db = await freshDatabase(t);
+  const h = await buildTestApp(t, { FLUSH_MAX_ROWS: '100000' }, () => {}, db);
+  for (let i = 0; i < 20; i++) {
+    await h.app.inject({ method: 'POST', url: '/collect', payload: JSON.stringify({ url: `https://example.com/${i}` }), headers: { 'user-agent': CHROME_UA } });
+  }
+  t.equal(h.app.writer.size, 20);
+  await h.app.close();
+  t.equal(await count(db), 20);
+});
+
+t.test('SIGTERM with 5,000 buffered rows: the real process keeps taking beacons during SHUTDOWN_DELAY_MS, then loses none', async (t) => {
+  const db = await freshDatabase(t);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      HASH_SECRET: TEST_SECRET,
+      FLUSH_INTERVAL_MS: '600000',
+      FLUSH_MAX_ROWS: '100000',
+      SHUTDOWN_DELAY_MS: '1500',
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  t.teardown(() => child.kill('SIGKILL'));
+  const base = `http://127.0.0.1:${port}`;
+  t.ok(await until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
+
+  for (let batch = 0; batch < 100; batch++) {
+    const body = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ url: `https://example.com/${batch}/${i}` })));
+    const res = await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA, 'content-type': 'text/plain' } });
+    t.equal(res.status, 204);
+  }
+  const health = (await (await fetch(`${base}/health`)).json()) as { buffer: { rows: number } };
+  t.equal(health.buffer.rows, 5000, '5,000 rows buffered');
+  t.equal(await count(db), 0, 'none written yet');
+
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  await sleep(300);
+  t.equal((await fetch(`${base}/ready`)).status, 503, '/ready is 503 while draining');
+  const late = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/late' }), headers: { 'user-agent': CHROME_UA } });
+  t.equal(late.status, 204, 'a beacon during the delay is still taken');
+
+  const [code] = await exited;
+  t.equal(code, 0, 'exit 0');
+  t.equal(await count(db), 5001, 'every buffered row written');
+  t.match(output, /buffer drained/);
+});
