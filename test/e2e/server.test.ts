@@ -33,7 +33,7 @@ t.test('a listening server stores beacons of every body type sent over HTTP', as
   const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://shop.example', FLUSH_MAX_ROWS: '4' });
   const base = await listen(h);
   const headers = { origin: 'https://shop.example', 'user-agent': SAFARI_IOS_UA };
-  const send = (body: BodyInit, extra: Record<string, string> = {}) =>
+  const send = (body: NonNullable<RequestInit['body']>, extra: Record<string, string> = {}) =>
     fetch(`${base}/collect`, { method: 'POST', body, headers: { ...headers, ...extra } });
   const answers = [
     await send(JSON.stringify({ url: 'https://shop.example/json' }), { 'content-type': 'application/json' }),

@@ -1,0 +1,104 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const DB = 'mysql://root@127.0.0.1:3306/analytics';
+const base = { DATABASE_URL: DB, HASH_SECRET: 'x'.repeat(20) };
+
+function fails(t: Test, env: Record<string, string | undefined>, variable: string, pattern: RegExp) {
+  try {
+    loadConfig(env);
+    t.fail(`${variable}: expected a ConfigError`);
+  } catch (err) {
+    t.ok(err instanceof ConfigError, `${variable}: ConfigError`);
+    t.equal((err as ConfigError).variable, variable);
+    t.match((err as Error).message, pattern);
+    t.match((err as Error).message, new RegExp(variable), 'the message names the variable');
+  }
+}
+
+t.test('defaults from DESIGN.md', async (t) => {
+  const { config, warnings } = loadConfig(base);
+  t.match(config, {
+    port: 3006,
+    host: '0.0.0.0',
+    dbPoolSize: 4,
+    migrate: true,
+    allowedOrigins: null,
+    requireOrigin: false,
+    trustProxy: false,
+    flushIntervalMs: 5000,
+    flushMaxRows: 100,
+    bufferCapacity: 100_000,
+    shutdownDelayMs: 0,
+    shutdownTimeoutMs: 10_000,
+    ipStorage: 'truncated',
+    metricsToken: undefined,
+    logLevel: 'info',
+    logPretty: false,
+  });
+  t.match(warnings.join('\n'), /ALLOWED_ORIGINS is unset/);
+});
+
+t.test('empty values count as unset', async (t) => {
+  const { config } = loadConfig({ ...base, PORT: '', FLUSH_MAX_ROWS: '  ', ALLOWED_ORIGINS: '' });
+  t.equal(config.port, 3006);
+  t.equal(config.flushMaxRows, 100);
+  t.equal(config.allowedOrigins, null);
+});
+
+t.test('bad values stop the start, naming the variable', async (t) => {
+  fails(t, { HASH_SECRET: 'x'.repeat(20) }, 'DATABASE_URL', /required.*DATABASE_URL=mysql:\/\//);
+  fails(t, { ...base, DATABASE_URL: 'postgres://x/y' }, 'DATABASE_URL', /mysql:\/\//);
+  fails(t, { ...base, DATABASE_URL: 'mysql://127.0.0.1:3306' }, 'DATABASE_URL', /names no database/);
+  fails(t, { ...base, PORT: 'abc' }, 'PORT', /integer from 0 to 65535 \(got "abc"\)/);
+  fails(t, { ...base, PORT: '70000' }, 'PORT', /integer/);
+  fails(t, { ...base, FLUSH_MAX_ROWS: '1.5' }, 'FLUSH_MAX_ROWS', /integer/);
+  fails(t, { ...base, BUFFER_CAPACITY: '0' }, 'BUFFER_CAPACITY', /at least 1|from 1/);
+  fails(t, { ...base, MIGRATE: 'yes' }, 'MIGRATE', /true or false/);
+  fails(t, { ...base, IP_STORAGE: 'hashed' }, 'IP_STORAGE', /one of full, truncated, none/);
+  fails(t, { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/);
+  fails(t, { ...base, HASH_SECRET: 'short' }, 'HASH_SECRET', /at least 16/);
+  fails(t, { ...base, TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY', /CIDR/);
+  fails(t, { ...base, TRUST_PROXY: 'proxy.internal' }, 'TRUST_PROXY', /CIDR/);
+  fails(t, { ...base, ALLOWED_ORIGINS: 'example.com' }, 'ALLOWED_ORIGINS', /origin/);
+  fails(t, { ...base, ALLOWED_ORIGINS: 'https://example.com/path' }, 'ALLOWED_ORIGINS', /exact origins/);
+  fails(t, { ...base, NODE_ENV: 'production' }, 'ALLOWED_ORIGINS', /must be set when NODE_ENV=production/);
+});
+
+t.test('secrets are never echoed in errors', async (t) => {
+  try {
+    loadConfig({ ...base, HASH_SECRET: 'tooshort1' });
+  } catch (err) {
+    t.notMatch((err as Error).message, /tooshort1/);
+  }
+});
+
+t.test('parsed forms', async (t) => {
+  const parse = (env: Record<string, string>) => loadConfig({ ...base, ...env }).config;
+  t.equal(parse({ TRUST_PROXY: 'true' }).trustProxy, true);
+  t.equal(parse({ TRUST_PROXY: '2' }).trustProxy, 2);
+  t.same(parse({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.1,loopback,::1' }).trustProxy, ['10.0.0.0/8', '192.168.1.1', 'loopback', '::1']);
+  t.same(parse({ ALLOWED_ORIGINS: 'https://example.com, https://www.example.com/, http://localhost:8080' }).allowedOrigins, [
+    'https://example.com',
+    'https://www.example.com',
+    'http://localhost:8080',
+  ]);
+  t.equal(parse({ ALLOWED_ORIGINS: '*' }).allowedOrigins, '*');
+  t.equal(loadConfig({ ...base, NODE_ENV: 'production', ALLOWED_ORIGINS: '*' }).warnings.length, 0, 'explicit * is allowed in production');
+  t.equal(parse({ LOG_PRETTY: 'TRUE', MIGRATE: '0' }).logPretty, true);
+  t.equal(parse({ MIGRATE: '0' }).migrate, false);
+});
+
+t.test('HASH_SECRET unset: generated once into DATA_DIR/secret and reused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bi-config-'));
+  const dataDir = join(dir, 'nested', 'data');
+  const a = loadConfig({ DATABASE_URL: DB, DATA_DIR: dataDir }).config;
+  const b = loadConfig({ DATABASE_URL: DB, DATA_DIR: dataDir }).config;
+  t.ok(a.hashSecret.length >= 32);
+  t.equal(b.hashSecret, a.hashSecret, 'same secret after a restart');
+  t.equal(readFileSync(join(dataDir, 'secret'), 'utf8').trim(), a.hashSecret);
+  t.equal(statSync(join(dataDir, 'secret')).mode & 0o777, 0o600, 'readable by the owner only');
+});

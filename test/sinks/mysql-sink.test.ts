@@ -1,0 +1,107 @@
+import t from 'tap';
+import type { RowDataPacket } from 'mysql2/promise';
+import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
+import { MysqlSink } from '../../src/sinks/mysql-sink.js';
+import { SinkRejectedError, SinkUnavailableError, type PageviewRow } from '../../src/sinks/sink.js';
+import { SaltStore, utcDay } from '../../src/pipeline/salt-store.js';
+import { freshDatabase } from '../helpers/db.js';
+
+function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
+  const id = Buffer.alloc(16);
+  id.writeUInt32BE(n, 12);
+  return {
+    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null,
+    viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null, serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)),
+    clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, approxBytes: 300, ...over,
+  };
+}
+
+t.test('migrations: two processes starting at once apply each migration once', async (t) => {
+  const db = await freshDatabase(t);
+  const [a, b] = await Promise.all([migrateMysql(db.url), migrateMysql(db.url)]);
+  t.same([...a.applied, ...b.applied], ['1.do.pageviews-and-salts'], 'applied by exactly one of them');
+  t.equal(a.version, b.version);
+  const again = await migrateMysql(db.url);
+  t.same(again.applied, [], 'nothing pending afterwards');
+  const cols = await db.query<RowDataPacket>(
+    "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS ty FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'pageviews' ORDER BY ORDINAL_POSITION",
+  );
+  t.same(cols.map((c) => c.c), [
+    'id', 'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'viewport_width', 'viewport_height', 'referrer',
+    'client_timestamp', 'server_timestamp', 'client_ip', 'session_id', 'payload', 'user_hash', 'geo_country', 'created_at',
+  ]);
+  t.equal(cols.find((c) => c.c === 'server_timestamp')?.ty, 'datetime(3)');
+  const idx = await db.query<RowDataPacket>(
+    "SELECT DISTINCT INDEX_NAME AS i FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'pageviews'",
+  );
+  t.same(idx.map((i) => i.i).sort(), [
+    'PRIMARY', 'idx_pageviews_hostname', 'idx_pageviews_server_timestamp', 'idx_pageviews_session_id', 'idx_pageviews_type', 'idx_pageviews_url', 'uq_pageviews_beacon_id',
+  ]);
+  const [charset] = await db.query<RowDataPacket>("SELECT TABLE_COLLATION AS c FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'pageviews'");
+  t.match(charset?.c, /^utf8mb4/);
+});
+
+t.test('writeBatch is one multi-row statement and idempotent on beacon_id', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const sink = new MysqlSink({ url: db.url, poolSize: 2 });
+  t.teardown(() => sink.close());
+  const batch = Array.from({ length: 500 }, (_, i) => row(i));
+  await sink.writeBatch(batch);
+  await sink.writeBatch(batch.slice(100, 300)); // a retry after a lost commit reply
+  const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n, COUNT(DISTINCT beacon_id) AS d FROM pageviews');
+  t.equal(Number(n?.n), 500);
+  t.equal(Number(n?.d), 500);
+  const latest = await db.query<RowDataPacket>('SELECT id, url, type, server_timestamp, client_ip FROM pageviews ORDER BY id DESC LIMIT 5');
+  t.same(latest.map((r) => r.url), [499, 498, 497, 496, 495].map((i) => `https://a.example/${i}`), "the tutorial's query shows the newest rows");
+});
+
+t.test('4-byte characters and JSON payloads survive utf8mb4', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const sink = new MysqlSink({ url: db.url, poolSize: 1 });
+  t.teardown(() => sink.close());
+  await sink.writeBatch([row(1, { eventName: '🌍 héllo', payload: '{"e":"😀"}' })]);
+  const [r] = await db.query<RowDataPacket>('SELECT event_name, payload FROM pageviews');
+  t.equal(r?.event_name, '🌍 héllo');
+  t.same(r?.payload, { e: '😀' });
+});
+
+t.test('errors are typed: unreachable is SinkUnavailableError, refused data is SinkRejectedError', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const down = new MysqlSink({ url: 'mysql://root@127.0.0.1:1/none', poolSize: 1 });
+  t.teardown(() => down.close());
+  await t.rejects(down.writeBatch([row(1)]), SinkUnavailableError);
+  await t.rejects(down.ping(), SinkUnavailableError);
+  const sink = new MysqlSink({ url: db.url, poolSize: 1 });
+  t.teardown(() => sink.close());
+  await t.rejects(sink.writeBatch([row(2, { payload: '{not json' })]), SinkRejectedError, 'invalid JSON rejected by the database');
+  await t.rejects(sink.writeBatch([row(3, { hostname: 'h'.repeat(300) })]), SinkRejectedError, 'too long in strict mode');
+});
+
+t.test('salts: created race-free, shared by instances, old ones pruned', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const a = new MysqlSink({ url: db.url, poolSize: 2 });
+  const b = new MysqlSink({ url: db.url, poolSize: 2 });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  const [sa, sb] = await Promise.all([a.getOrCreateSalt('2026-03-01', Buffer.alloc(32, 1)), b.getOrCreateSalt('2026-03-01', Buffer.alloc(32, 2))]);
+  t.same(sa, sb, 'both instances end up with the same salt');
+
+  let now = Date.UTC(2026, 2, 1, 23, 59, 0);
+  const store1 = new SaltStore(a, () => now);
+  const store2 = new SaltStore(b, () => now);
+  await Promise.all([store1.refresh(), store2.refresh()]);
+  t.same(store1.peek('2026-03-01'), sa);
+  t.same(store1.peek('2026-03-02'), store2.peek('2026-03-02'), "tomorrow's salt is preloaded and agreed");
+  now = Date.UTC(2026, 2, 3, 0, 0, 1);
+  await store1.refresh();
+  const days = await db.query<RowDataPacket>("SELECT DATE_FORMAT(day, '%Y-%m-%d') AS d FROM salts ORDER BY day");
+  t.same(days.map((d) => d.d), ['2026-03-02', '2026-03-03', '2026-03-04'], 'yesterday kept, older deleted');
+  t.equal(store1.peek('2026-03-01'), undefined);
+  t.equal(utcDay(now), '2026-03-03');
+});
