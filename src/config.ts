@@ -102,7 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     throw new ConfigError(
       'DATABASE_URL',
       'is required: set it to your MySQL/MariaDB database, e.g. ' +
-        'DATABASE_URL=mysql://root@127.0.0.1:3306/analytics (the database must exist; tables are created at start)',
+        'DATABASE_URL=mysql://root@127.0.0.1:3306/analytics (the database and tables are created at start if the user may)',
     );
   }
   const databaseUrl = checkDatabaseUrl(e.DATABASE_URL);

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createConnection } from 'mysql2/promise';
+import { createConnection, type Connection } from 'mysql2/promise';
 import Postgrator from 'postgrator';
 import { mysqlPoolOptions } from './mysql-sink.js';
 
@@ -16,8 +16,7 @@ export interface MigrationResult {
 
 /** Applies pending migrations/mysql/*.sql under a GET_LOCK so concurrent starts migrate once. */
 export async function migrateMysql(url: string): Promise<MigrationResult> {
-  const options = mysqlPoolOptions(url, 1);
-  const conn = await createConnection({ ...options, multipleStatements: true });
+  const conn = await connectCreatingDatabase(url);
   try {
     await conn.query("SET time_zone = '+00:00'");
     const [lockRows] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_TIMEOUT_S]);
@@ -25,11 +24,10 @@ export async function migrateMysql(url: string): Promise<MigrationResult> {
       throw new Error(`another process held the migration lock for ${LOCK_TIMEOUT_S}s; try again`);
     }
     try {
-      const database = new URL(url).pathname.replace(/^\//, '');
       const postgrator = new Postgrator({
         migrationPattern: join(MIGRATIONS_DIR, '*.sql'),
         driver: 'mysql',
-        database: decodeURIComponent(database),
+        database: databaseName(url),
         schemaTable: 'schemaversion',
         execQuery: async (sql: string) => {
           const [rows] = await conn.query(sql);
@@ -47,4 +45,27 @@ export async function migrateMysql(url: string): Promise<MigrationResult> {
   } finally {
     await conn.end();
   }
+}
+
+function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+}
+
+/** Connects to the database, creating it first if it does not exist (and the user may create it). */
+async function connectCreatingDatabase(url: string): Promise<Connection> {
+  const options = { ...mysqlPoolOptions(url, 1), multipleStatements: true };
+  try {
+    return await createConnection(options);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ER_BAD_DB_ERROR') throw err;
+  }
+  const server = new URL(url);
+  server.pathname = '/';
+  const admin = await createConnection({ ...mysqlPoolOptions(server.toString(), 1) });
+  try {
+    await admin.query('CREATE DATABASE IF NOT EXISTS ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci', [databaseName(url)]);
+  } finally {
+    await admin.end();
+  }
+  return createConnection(options);
 }

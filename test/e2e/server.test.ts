@@ -160,3 +160,21 @@ t.test('SIGTERM with 5,000 buffered rows: the real process keeps taking beacons 
   t.equal(await count(db), 5001, 'every buffered row written');
   t.match(output, /buffer drained/);
 });
+
+t.test('bad configuration stops the real process at start, naming the variable', async (t) => {
+  const run = async (env: Record<string, string>) => {
+    const clean = { ...process.env };
+    delete clean.DATABASE_URL;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const [code] = await once(child, 'exit');
+    return { code, stderr };
+  };
+  const noDb = await run({});
+  t.equal(noDb.code, 1);
+  t.match(noDb.stderr, /DATABASE_URL is required: set it to .*DATABASE_URL=mysql:\/\//);
+  const badPort = await run({ DATABASE_URL: 'mysql://root@127.0.0.1:3306/x', PORT: 'eighty' });
+  t.equal(badPort.code, 1);
+  t.match(badPort.stderr, /PORT must be an integer/);
+});

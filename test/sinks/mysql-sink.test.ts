@@ -105,3 +105,12 @@ t.test('salts: created race-free, shared by instances, old ones pruned', async (
   t.equal(store1.peek('2026-03-01'), undefined);
   t.equal(utcDay(now), '2026-03-03');
 });
+
+t.test('migrations create the database when it does not exist yet', async (t) => {
+  const db = await freshDatabase(t);
+  await db.query(`DROP DATABASE \`${db.name}\``);
+  const result = await migrateMysql(db.url);
+  t.same(result.applied, ['1.do.pageviews-and-salts']);
+  const [r] = await db.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM \`${db.name}\`.pageviews`);
+  t.equal(Number(r?.n), 0);
+});
