@@ -178,3 +178,55 @@ t.test('bad configuration stops the real process at start, naming the variable',
   t.equal(badPort.code, 1);
   t.match(badPort.stderr, /PORT must be an integer/);
 });
+
+t.test('a beacon still uploading when close() starts is answered 204 and stored, not 503', async (t) => {
+  const db = await freshDatabase(t);
+  const h = await buildTestApp(t, {}, () => {}, db);
+  const base = await listen(h);
+  const port = Number(new URL(base).port);
+  const body = JSON.stringify({ url: 'https://example.com/while-closing' });
+  const socket = connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write(`POST /collect HTTP/1.1\r\nHost: a\r\nUser-Agent: ${CHROME_UA}\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+  await sleep(100);
+  const closing = h.app.close();
+  await sleep(100);
+  socket.end(body.slice(10));
+  let answer = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (d) => (answer += d));
+  await once(socket, 'close');
+  await closing;
+  t.match(answer, /^HTTP\/1\.1 204 /);
+  t.equal(await count(db), 1, 'taken and drained');
+});
+
+t.test('overflow: beyond BUFFER_CAPACITY beacons are dropped with reason overflow and counted', async (t) => {
+  const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000' });
+  const base = await listen(h);
+  const body = JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ url: `https://example.com/${i}` })));
+  t.equal((await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA } })).status, 204);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="overflow"}'), 2);
+  t.equal(metricValue(metrics, 'beacons_accepted_total'), 10);
+  t.equal(metricValue(metrics, 'buffer_rows'), 10);
+  await h.flush();
+  t.equal(await count(h.db), 10);
+});
+
+t.test('npm run migrate (the real script) migrates and reports the version', async (t) => {
+  const db = await freshDatabase(t);
+  const run = async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/migrate.ts'], { env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const [code] = await once(child, 'exit');
+    return { code, out };
+  };
+  const first = await run();
+  t.equal(first.code, 0);
+  t.match(first.out, /applied 1\.do\.pageviews-and-salts; schema version 1/);
+  const second = await run();
+  t.match(second.out, /up to date; schema version 1/);
+});
