@@ -8,6 +8,7 @@ import configPlugin from './plugins/config.js';
 import corsPlugin from './plugins/cors.js';
 import metricsPlugin from './plugins/metrics.js';
 import pipelinePlugin from './plugins/pipeline.js';
+import sessionsPlugin from './plugins/sessions.js';
 import sinkPlugin from './plugins/sink.js';
 import writerPlugin from './plugins/writer.js';
 import collectRoutes from './routes/collect.js';
@@ -44,6 +45,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
   await app.register(sinkPlugin);
+  await app.register(sessionsPlugin);
   await app.register(writerPlugin);
   await app.register(pipelinePlugin);
   await app.register(corsPlugin);

@@ -28,6 +28,9 @@ export const EnvSchema = Type.Object({
   FLUSH_MAX_ROWS: Type.Integer({ minimum: 1, maximum: 100_000, default: 100 }),
   // 2^24 rows is already gigabytes of heap; larger values are a typo, not a plan.
   BUFFER_CAPACITY: Type.Integer({ minimum: 1, maximum: 16_777_216, default: 100_000 }),
+  // Industry standard (GA, Adobe): 30 minutes of inactivity end a session.
+  SESSION_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 86_400_000, default: 1_800_000 }),
+  SESSION_STORE_MAX: Type.Integer({ minimum: 1, maximum: 50_000_000, default: 200_000 }),
   SHUTDOWN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 0 }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   IP_STORAGE: Type.Union([Type.Literal('full'), Type.Literal('truncated'), Type.Literal('none')], {
@@ -61,6 +64,8 @@ export interface Config {
   flushIntervalMs: number;
   flushMaxRows: number;
   bufferCapacity: number;
+  sessionTimeoutMs: number;
+  sessionStoreMax: number;
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   ipStorage: IpStorage;
@@ -138,6 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     flushIntervalMs: e.FLUSH_INTERVAL_MS,
     flushMaxRows: e.FLUSH_MAX_ROWS,
     bufferCapacity: e.BUFFER_CAPACITY,
+    sessionTimeoutMs: e.SESSION_TIMEOUT_MS,
+    sessionStoreMax: e.SESSION_STORE_MAX,
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     ipStorage: e.IP_STORAGE,

@@ -1,4 +1,5 @@
 import type { PageviewRow, Sink } from '../sinks/sink.js';
+import { latestSessions } from './latest-sessions.js';
 import { RingBuffer } from './ring-buffer.js';
 
 /** What the writer reports; the metrics plugin turns it into counters, histograms and logs. */
@@ -140,7 +141,7 @@ export class BatchWriter {
     const batch = this.#takeBatch();
     const started = process.hrtime.bigint();
     try {
-      await this.#o.sink.writeBatch(batch);
+      await this.#o.sink.writeBatch({ rows: batch, sessions: latestSessions(batch) });
     } catch (err) {
       this.#failing = true;
       this.#o.events.flushFailed(err, batch.length);

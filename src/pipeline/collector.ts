@@ -4,7 +4,8 @@ import type { PageviewRow } from '../sinks/sink.js';
 import { COLUMN, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './beacon-schema.js';
 import { storedIp } from './client-ip.js';
 import type { Decoded } from './decode-body.js';
-import { utcDay, type SaltStore } from './salt-store.js';
+import { DAY_MS, utcDay, type SaltStore } from './salt-store.js';
+import type { SessionAssignment, SessionStore } from './session-store.js';
 import { cut, sanitizePayload, stripControl, stripMarkup } from './sanitize.js';
 import { validateBeacon } from './validate-beacon.js';
 import { visitorHash } from './visitor-hash.js';
@@ -45,6 +46,8 @@ export interface CollectorOptions {
   hashSecret: string;
   clock: () => number;
   salts: SaltStore;
+  sessions: SessionStore;
+  sessionTimeoutMs: number;
   queue: RowQueue;
   events: IngestEvents;
   /** A new beacon id (16 bytes); a UUIDv7 unless a test injects another. */
@@ -93,6 +96,9 @@ export class Collector {
     const now = this.#o.clock();
     const day = utcDay(now);
     const salt = this.#o.salts.peek(day) ?? (await this.#o.salts.load(day));
+    // Just after UTC midnight a visitor's session may have begun under yesterday's salt: look it up there too.
+    const previousSalt = now % DAY_MS < this.#o.sessionTimeoutMs ? this.#o.salts.peek(utcDay(now - DAY_MS)) : undefined;
+    const uaForHash = ctx.userAgent ?? '';
     const serverTimestamp = new Date(now);
     const userAgent = ctx.userAgent ? cut(stripMarkup(ctx.userAgent), COLUMN.userAgent) || null : null;
     const clientIp = storedIp(ctx.ip, this.#o.ipStorage);
@@ -117,13 +123,25 @@ export class Collector {
       }
       for (const field of nulled) events.fieldDropped(field);
 
-      const url = v.url.href;
+      const url = stripControl(v.url.href);
       const hostname = cut(v.url.hostname, COLUMN.hostname);
       const referrer = b.referrer ? cut(new URL(b.referrer).href, COLUMN.referrer) : null;
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
+      const userHash = visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, uaForHash);
+      const assigned = this.#o.sessions.assign({
+        key: userHash,
+        previousKey: previousSalt === undefined ? null : visitorHash(this.#o.hashSecret, previousSalt, hostname, ctx.ip, uaForHash),
+        hostname,
+        type: b.type,
+        url: v.url,
+        href: url,
+        referrer,
+        now,
+      });
+      const session: SessionAssignment = assigned instanceof Promise ? await assigned : assigned;
       const row: PageviewRow = {
         beaconId: this.#newId(),
-        url: stripControl(url),
+        url,
         hostname,
         type: b.type,
         eventName,
@@ -134,10 +152,11 @@ export class Collector {
         clientTimestamp: b.timestamp === undefined ? null : new Date(Math.round(b.timestamp)),
         serverTimestamp,
         clientIp,
-        sessionId: null,
+        sessionId: session.sessionId,
         payload,
-        userHash: visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, ctx.userAgent ?? ''),
+        userHash,
         geoCountry: null,
+        session: session.snapshot,
         approxBytes: ROW_OVERHEAD_BYTES + url.length + (referrer?.length ?? 0) + (userAgent?.length ?? 0) + (payload?.length ?? 0),
       };
       if (this.#o.queue.push(row)) accepted++;

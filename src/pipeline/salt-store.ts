@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SaltRepository } from '../sinks/sink.js';
 
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /** YYYY-MM-DD of the UTC day containing `ms`. */
 export function utcDay(ms: number): string {
@@ -27,13 +27,16 @@ export class SaltStore {
     this.#onError = onError;
   }
 
-  /** Loads today's and tomorrow's salts and prunes old ones. Call at start and after each rotation. */
+  /**
+   * Loads yesterday's (for sessions that cross midnight, also after a restart), today's and
+   * tomorrow's salts and prunes older ones. Call at start and after each rotation.
+   */
   async refresh(): Promise<void> {
     const now = this.#clock();
-    const today = utcDay(now);
-    await this.load(today);
-    await this.load(utcDay(now + DAY_MS));
     const yesterday = utcDay(now - DAY_MS);
+    await this.load(yesterday);
+    await this.load(utcDay(now));
+    await this.load(utcDay(now + DAY_MS));
     for (const day of this.#salts.keys()) if (day < yesterday) this.#salts.delete(day);
     await this.#repo.deleteSaltsBefore(yesterday);
   }

@@ -11,7 +11,7 @@ function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Gauges read at scrape time; the plugins that own the values fill these in.
-  const sources = { bufferRows: () => 0 };
+  const sources = { bufferRows: () => 0, sessionsActive: () => 0 };
   return {
     registry,
     sources,
@@ -32,6 +32,19 @@ function createMetrics() {
       name: 'flush_duration_seconds',
       help: 'Time to write one batch',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    sessionsActive: new Gauge({
+      name: 'sessions_active',
+      help: 'Sessions held by the session store',
+      registers: [registry],
+      collect() {
+        this.set(sources.sessionsActive());
+      },
+    }),
+    sessionsEvicted: new Counter({
+      name: 'sessions_evicted_total',
+      help: 'Active sessions evicted because SESSION_STORE_MAX visitors were held',
       registers: [registry],
     }),
     flushFailures: new Counter({ name: 'flush_failures_total', help: 'Batches whose write failed (rows kept for retry)', registers: [registry] }),

@@ -25,6 +25,8 @@ export default fp(
         hashSecret: config.hashSecret,
         clock: config.clock,
         salts,
+        sessions: app.sessions,
+        sessionTimeoutMs: config.sessionTimeoutMs,
         queue: app.writer,
         events: app.ingestEvents,
       }),
@@ -32,5 +34,5 @@ export default fp(
     app.addHook('onReady', async () => salts.start());
     app.addHook('onClose', async () => salts.stop());
   },
-  { name: 'pipeline', dependencies: ['config', 'metrics', 'sink', 'writer'] },
+  { name: 'pipeline', dependencies: ['config', 'metrics', 'sink', 'sessions', 'writer'] },
 );

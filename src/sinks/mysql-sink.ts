@@ -1,8 +1,10 @@
-import { createPool, type Pool, type PoolOptions } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type PoolOptions, type RowDataPacket } from 'mysql2/promise';
 import {
   SinkRejectedError,
   SinkUnavailableError,
+  type Batch,
   type PageviewRow,
+  type SessionSnapshot,
   type Sink,
 } from './sink.js';
 
@@ -16,6 +18,26 @@ const PAGEVIEW_COLUMNS = [
 // Not INSERT IGNORE, which would also turn data errors into silently truncated rows.
 const INSERT_PAGEVIEWS =
   `INSERT INTO pageviews (${PAGEVIEW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE beacon_id = beacon_id`;
+
+const SESSION_COLUMNS = [
+  'session_id', 'hostname', 'user_hash', 'started_at', 'last_seen_at', 'entry_url', 'entry_referrer', 'utm_source',
+  'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'pageviews', 'events', 'exit_url',
+].join(', ');
+
+// Snapshots carry absolute values: GREATEST and "only if newer" make a retried or out-of-order
+// flush a no-op instead of a double count. Assignments run left to right and later ones see the
+// updated columns, so the "only if newer" ones come before the counts and last_seen_at change.
+// VALUES() rather than the row alias: MariaDB does not take the alias syntax.
+const UPSERT_SESSIONS =
+  `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE ` +
+  'exit_url = IF(VALUES(pageviews) > pageviews, VALUES(exit_url), exit_url), ' +
+  'user_hash = IF(VALUES(last_seen_at) > last_seen_at, VALUES(user_hash), user_hash), ' +
+  'pageviews = GREATEST(pageviews, VALUES(pageviews)), ' +
+  'events = GREATEST(events, VALUES(events)), ' +
+  'last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))';
+
+const SELECT_ACTIVE_SESSIONS =
+  `SELECT ${SESSION_COLUMNS} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`;
 
 // Errors after which the same statement can succeed later: the server is away, busy or read-only.
 const TRANSIENT_CODES = new Set([
@@ -77,11 +99,30 @@ export class MysqlSink implements Sink {
     return this.#pool;
   }
 
-  async writeBatch(rows: readonly PageviewRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    const values = rows.map(toValues);
+  async writeBatch({ rows, sessions }: Batch): Promise<void> {
+    if (rows.length === 0 && sessions.length === 0) return;
+    let conn: PoolConnection | undefined;
     try {
-      await this.#pool.query(INSERT_PAGEVIEWS, [values]);
+      conn = await this.#pool.getConnection();
+      await conn.beginTransaction();
+      if (rows.length > 0) await conn.query(INSERT_PAGEVIEWS, [rows.map(toValues)]);
+      // Sorted by id: concurrent instances lock session rows in the same order, avoiding deadlocks.
+      if (sessions.length > 0) {
+        const ordered = [...sessions].sort((a, b) => (a.start.id < b.start.id ? -1 : 1));
+        await conn.query(UPSERT_SESSIONS, [ordered.map(toSessionValues)]);
+      }
+      await conn.commit();
+      conn.release();
+    } catch (err) {
+      if (conn !== undefined) await discard(conn, err);
+      throw classifyMysqlError(err);
+    }
+  }
+
+  async loadActiveSessions(since: number, limit: number): Promise<SessionSnapshot[]> {
+    try {
+      const [rows] = await this.#pool.query<RowDataPacket[]>(SELECT_ACTIVE_SESSIONS, [new Date(since), limit]);
+      return rows.map(fromSessionRow);
     } catch (err) {
       throw classifyMysqlError(err);
     }
@@ -131,4 +172,48 @@ function toValues(r: PageviewRow): unknown[] {
     r.referrer, r.clientTimestamp, r.serverTimestamp, r.clientIp, r.sessionId, r.payload, r.userHash,
     r.geoCountry,
   ];
+}
+
+/** Rolls back and returns the connection, or destroys it when the error broke it. */
+async function discard(conn: PoolConnection, err: unknown): Promise<void> {
+  if ((err as { fatal?: boolean }).fatal) {
+    conn.destroy();
+    return;
+  }
+  try {
+    await conn.rollback();
+    conn.release();
+  } catch {
+    conn.destroy();
+  }
+}
+
+function toSessionValues(s: SessionSnapshot): unknown[] {
+  const st = s.start;
+  return [
+    st.id, st.hostname, s.userHash, new Date(st.startedAt), new Date(s.lastSeenAt), st.entryUrl, st.entryReferrer,
+    st.utmSource, st.utmMedium, st.utmCampaign, st.utmTerm, st.utmContent, s.pageviews, s.events, s.exitUrl,
+  ];
+}
+
+function fromSessionRow(r: RowDataPacket): SessionSnapshot {
+  return {
+    start: {
+      id: r.session_id,
+      hostname: r.hostname,
+      startedAt: (r.started_at as Date).getTime(),
+      entryUrl: r.entry_url,
+      entryReferrer: r.entry_referrer,
+      utmSource: r.utm_source,
+      utmMedium: r.utm_medium,
+      utmCampaign: r.utm_campaign,
+      utmTerm: r.utm_term,
+      utmContent: r.utm_content,
+    },
+    userHash: r.user_hash,
+    lastSeenAt: (r.last_seen_at as Date).getTime(),
+    pageviews: r.pageviews,
+    events: r.events,
+    exitUrl: r.exit_url,
+  };
 }

@@ -2,6 +2,37 @@
 
 export type BeaconType = 'pageview' | 'event' | 'click' | 'error' | 'performance';
 
+/** What a session's first beacon fixes for good: id, start, landing page and first-touch attribution. */
+export interface SessionStart {
+  id: string;
+  hostname: string;
+  startedAt: number;
+  entryUrl: string;
+  entryReferrer: string | null;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
+}
+
+/**
+ * A session's absolute state right after one beacon. Stores combine snapshots with GREATEST and
+ * "only if newer", so applying one twice or out of order never double-counts or goes backwards.
+ */
+export interface SessionSnapshot {
+  start: SessionStart;
+  /** The visitor hash it was last seen under (it changes at UTC midnight). */
+  userHash: string;
+  /** Epoch ms of the last pageview, event or click. */
+  lastSeenAt: number;
+  pageviews: number;
+  /** Events and clicks. */
+  events: number;
+  /** The last pageview's url. */
+  exitUrl: string | null;
+}
+
 /** One accepted beacon, enriched and ready to store (columns of `pageviews`, minus id/created_at). */
 export interface PageviewRow {
   beaconId: Buffer;
@@ -21,6 +52,8 @@ export interface PageviewRow {
   payload: string | null;
   userHash: string;
   geoCountry: string | null;
+  /** The state this beacon left its session in; null when it did not change one (error, performance). */
+  session: SessionSnapshot | null;
   /** Rough size of the row in a statement, so a batch stays far below max_allowed_packet. */
   approxBytes: number;
 }
@@ -33,11 +66,23 @@ export interface SaltRepository {
   deleteSaltsBefore(day: string): Promise<number>;
 }
 
-export interface Sink extends SaltRepository {
+export interface SessionRepository {
+  /** Sessions last seen at or after `since` (epoch ms), most recent first, at most `limit`. */
+  loadActiveSessions(since: number, limit: number): Promise<SessionSnapshot[]>;
+}
+
+/** What one flush writes, in one transaction. */
+export interface Batch {
+  rows: readonly PageviewRow[];
+  /** The latest snapshot of each session the rows touched. */
+  sessions: readonly SessionSnapshot[];
+}
+
+export interface Sink extends SaltRepository, SessionRepository {
   /** 'mysql' or 'sqlite', and where: for the start-up log line. */
   readonly description: string;
-  /** Writes a batch atomically and idempotently (a retried batch never duplicates a row). */
-  writeBatch(rows: readonly PageviewRow[]): Promise<void>;
+  /** Writes a batch atomically and idempotently (a retried batch never duplicates or double-counts). */
+  writeBatch(batch: Batch): Promise<void>;
   /** Resolves when the store answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -3,13 +3,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { BatchWriter } from '../../src/buffer/batch-writer.js';
-import { SinkUnavailableError, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
+import { SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
 
 function row(n: number, approxBytes = 300): PageviewRow {
   return {
     beaconId: Buffer.alloc(16, n), url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null,
     userAgent: null, viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null,
-    serverTimestamp: new Date(), clientIp: null, sessionId: null, payload: null, userHash: '0'.repeat(16), geoCountry: null, approxBytes,
+    serverTimestamp: new Date(), clientIp: null, sessionId: null, payload: null, userHash: '0'.repeat(16), geoCountry: null, session: null, approxBytes,
   };
 }
 
@@ -18,7 +18,7 @@ class RecordingSink implements Sink {
   batches: number[][] = [];
   failNext = 0;
   delayMs = 0;
-  async writeBatch(rows: readonly PageviewRow[]): Promise<void> {
+  async writeBatch({ rows }: Batch): Promise<void> {
     if (this.delayMs) await sleep(this.delayMs);
     if (this.failNext > 0) {
       this.failNext--;
@@ -31,6 +31,9 @@ class RecordingSink implements Sink {
   }
   async deleteSaltsBefore() {
     return 0;
+  }
+  async loadActiveSessions() {
+    return [];
   }
   async ping() {}
   async close() {}

@@ -66,7 +66,8 @@ t.test('every body type stores the right row', async (t) => {
   const stored = await rows(h);
   t.equal(stored.length, 4);
   const [a, b, c, d] = stored as [Row, Row, Row, Row];
-  t.match(a, { url: 'https://example.com/json', hostname: 'example.com', type: 'pageview', referrer: 'https://google.com/', viewport_width: 1280, viewport_height: 720, user_agent: CHROME_UA, event_name: null, session_id: null, geo_country: null });
+  t.match(a, { url: 'https://example.com/json', hostname: 'example.com', type: 'pageview', referrer: 'https://google.com/', viewport_width: 1280, viewport_height: 720, user_agent: CHROME_UA, event_name: null, geo_country: null });
+  t.match(a.session_id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a server-assigned UUID v4 session');
   t.same(a.payload, { a: 1 });
   t.equal(a.client_timestamp?.getTime(), now, 'client_timestamp stored from epoch ms');
   t.match(b, { url: 'https://example.com/text', type: 'event', event_name: 'signup' });
@@ -151,7 +152,7 @@ t.test('each rule of the field table drops or nulls as it says', async (t) => {
     ['payload too deep', { url: 'https://example.com/p2', payload: { a: { b: { c: { d: { e: 1 } } } } } }, { payload: null }],
     ['payload 4 deep', { url: 'https://example.com/p3', payload: { a: { b: { c: { d: 1 } } } } }, { payload: { a: { b: { c: { d: 1 } } } } }],
     ['payload over 8 KiB', { url: 'https://example.com/p4', payload: { s: 'x'.repeat(8200) } }, { payload: null }],
-    ['unknown fields and client ids ignored', { url: 'https://example.com/u', userAgent: 'evil', sessionId: 'abc', extra: 1 }, { user_agent: CHROME_UA, session_id: null }],
+    ['unknown fields and client ids ignored', { url: 'https://example.com/u', userAgent: 'evil', sessionId: 'abc', session_id: 'abc', extra: 1 }, { user_agent: CHROME_UA }],
   ];
   for (const [, item] of cases) t.equal((await post(h, JSON.stringify(item))).statusCode, 204);
   await h.flush();
@@ -171,6 +172,7 @@ t.test('each rule of the field table drops or nulls as it says', async (t) => {
     }
   }
   t.equal(stored.length, cases.filter((c) => c[2] !== null).length);
+  t.notOk(stored.some((r) => r.session_id === 'abc'), 'a client-sent session id is never stored');
 });
 
 t.test('sanitising: markup and control characters out, URLs as WHATWG serialises them, strings cut', async (t) => {

@@ -12,14 +12,14 @@ function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
   return {
     beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null,
     viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null, serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)),
-    clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, approxBytes: 300, ...over,
+    clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, session: null, approxBytes: 300, ...over,
   };
 }
 
 t.test('migrations: two processes starting at once apply each migration once', async (t) => {
   const db = await freshDatabase(t);
   const [a, b] = await Promise.all([migrateMysql(db.url), migrateMysql(db.url)]);
-  t.same([...a.applied, ...b.applied], ['1.do.pageviews-and-salts'], 'applied by exactly one of them');
+  t.same([...a.applied, ...b.applied], ['1.do.pageviews-and-salts', '2.do.sessions'], 'applied by exactly one of them');
   t.equal(a.version, b.version);
   const again = await migrateMysql(db.url);
   t.same(again.applied, [], 'nothing pending afterwards');
@@ -47,8 +47,8 @@ t.test('writeBatch is one multi-row statement and idempotent on beacon_id', asyn
   const sink = new MysqlSink({ url: db.url, poolSize: 2 });
   t.teardown(() => sink.close());
   const batch = Array.from({ length: 500 }, (_, i) => row(i));
-  await sink.writeBatch(batch);
-  await sink.writeBatch(batch.slice(100, 300)); // a retry after a lost commit reply
+  await sink.writeBatch({ rows: batch, sessions: [] });
+  await sink.writeBatch({ rows: batch.slice(100, 300), sessions: [] }); // a retry after a lost commit reply
   const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n, COUNT(DISTINCT beacon_id) AS d FROM pageviews');
   t.equal(Number(n?.n), 500);
   t.equal(Number(n?.d), 500);
@@ -61,7 +61,7 @@ t.test('4-byte characters and JSON payloads survive utf8mb4', async (t) => {
   await migrateMysql(db.url);
   const sink = new MysqlSink({ url: db.url, poolSize: 1 });
   t.teardown(() => sink.close());
-  await sink.writeBatch([row(1, { eventName: '🌍 héllo', payload: '{"e":"😀"}' })]);
+  await sink.writeBatch({ rows: [row(1, { eventName: '🌍 héllo', payload: '{"e":"😀"}' })], sessions: [] });
   const [r] = await db.query<RowDataPacket>('SELECT event_name, payload FROM pageviews');
   t.equal(r?.event_name, '🌍 héllo');
   t.same(r?.payload, { e: '😀' });
@@ -72,12 +72,12 @@ t.test('errors are typed: unreachable is SinkUnavailableError, refused data is S
   await migrateMysql(db.url);
   const down = new MysqlSink({ url: 'mysql://root@127.0.0.1:1/none', poolSize: 1 });
   t.teardown(() => down.close());
-  await t.rejects(down.writeBatch([row(1)]), SinkUnavailableError);
+  await t.rejects(down.writeBatch({ rows: [row(1)], sessions: [] }), SinkUnavailableError);
   await t.rejects(down.ping(), SinkUnavailableError);
   const sink = new MysqlSink({ url: db.url, poolSize: 1 });
   t.teardown(() => sink.close());
-  await t.rejects(sink.writeBatch([row(2, { payload: '{not json' })]), SinkRejectedError, 'invalid JSON rejected by the database');
-  await t.rejects(sink.writeBatch([row(3, { hostname: 'h'.repeat(300) })]), SinkRejectedError, 'too long in strict mode');
+  await t.rejects(sink.writeBatch({ rows: [row(2, { payload: '{not json' })], sessions: [] }), SinkRejectedError, 'invalid JSON rejected by the database');
+  await t.rejects(sink.writeBatch({ rows: [row(3, { hostname: 'h'.repeat(300) })], sessions: [] }), SinkRejectedError, 'too long in strict mode');
 });
 
 t.test('salts: created race-free, shared by instances, old ones pruned', async (t) => {
@@ -110,7 +110,7 @@ t.test('migrations create the database when it does not exist yet', async (t) =>
   const db = await freshDatabase(t);
   await db.query(`DROP DATABASE \`${db.name}\``);
   const result = await migrateMysql(db.url);
-  t.same(result.applied, ['1.do.pageviews-and-salts']);
+  t.same(result.applied, ['1.do.pageviews-and-salts', '2.do.sessions']);
   const [r] = await db.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM \`${db.name}\`.pageviews`);
   t.equal(Number(r?.n), 0);
 });
