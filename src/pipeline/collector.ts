@@ -55,6 +55,7 @@ export interface CollectorOptions {
 }
 
 const newUuidV7 = (): Buffer => uuidv7(undefined, Buffer.allocUnsafe(16));
+const MAX_INTERNED_HOSTNAMES = 10_000;
 // Fixed per-row overhead in a statement besides the long strings (ids, dates, numbers, quoting).
 const ROW_OVERHEAD_BYTES = 256;
 
@@ -67,6 +68,8 @@ export class Collector {
   readonly #origins: ReadonlySet<string> | null;
   readonly #hosts: ReadonlySet<string> | null;
   readonly #newId: () => Buffer;
+  // One string per site instead of one per beacon: rows and sessions held in memory share it.
+  readonly #hostnames = new Map<string, string>();
 
   constructor(options: CollectorOptions) {
     this.#o = options;
@@ -74,6 +77,15 @@ export class Collector {
     this.#origins = list ? new Set(list) : null;
     this.#hosts = list ? new Set(list.map((o) => new URL(o).host)) : null;
     this.#newId = options.newId ?? newUuidV7;
+  }
+
+  #intern(hostname: string): string {
+    const held = this.#hostnames.get(hostname);
+    if (held !== undefined) return held;
+    if (this.#hostnames.size >= MAX_INTERNED_HOSTNAMES) this.#hostnames.clear();
+    const flat = Buffer.from(hostname, 'latin1').toString('latin1'); // hostnames are ASCII (punycode)
+    this.#hostnames.set(flat, flat);
+    return flat;
   }
 
   async ingest(decoded: Decoded, ctx: RequestContext): Promise<void> {
@@ -124,7 +136,7 @@ export class Collector {
       for (const field of nulled) events.fieldDropped(field);
 
       const url = stripControl(v.url.href);
-      const hostname = cut(v.url.hostname, COLUMN.hostname);
+      const hostname = this.#intern(cut(v.url.hostname, COLUMN.hostname));
       const referrer = b.referrer ? cut(new URL(b.referrer).href, COLUMN.referrer) : null;
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
       const userHash = visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, uaForHash);

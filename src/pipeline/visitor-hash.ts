@@ -10,6 +10,8 @@ export function visitorHash(secret: string, salt: Buffer, hostname: string, ip: 
   return createHmac('sha256', secret)
     .update(salt)
     .update('\0' + hostname + '\0' + ip + '\0' + userAgent)
-    .digest('hex')
-    .slice(0, 16);
+    .digest()
+    // 8 bytes straight to 16 hex characters: a slice of the 64-character hex would keep the whole
+    // string alive for as long as the session store holds the key.
+    .toString('hex', 0, 8);
 }
