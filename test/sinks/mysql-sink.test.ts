@@ -114,3 +114,52 @@ t.test('migrations create the database when it does not exist yet', async (t) =>
   const [r] = await db.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM \`${db.name}\`.pageviews`);
   t.equal(Number(r?.n), 0);
 });
+
+t.test('session upserts: a retried flush and an older batch after a newer one change nothing', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const sink = new MysqlSink({ url: db.url, poolSize: 2 });
+  t.teardown(() => sink.close());
+  const start = {
+    id: '6f1c7a52-1f6e-4b7e-9a51-0c1d2e3f4a5b', hostname: 'a.example', startedAt: Date.UTC(2026, 0, 1, 10), entryUrl: 'https://a.example/',
+    entryReferrer: 'https://ref.example/', utmSource: 'news', utmMedium: null, utmCampaign: null, utmTerm: null, utmContent: null,
+  };
+  const snap = (pageviews: number, events: number, minute: number, exitUrl: string, userHash = 'aaaaaaaaaaaaaaaa') =>
+    ({ start, userHash, lastSeenAt: Date.UTC(2026, 0, 1, 10, minute), pageviews, events, exitUrl });
+  const first = { rows: [row(1)], sessions: [snap(1, 0, 0, 'https://a.example/')] };
+  const second = { rows: [row(2), row(3)], sessions: [snap(2, 1, 5, 'https://a.example/2', 'bbbbbbbbbbbbbbbb')] };
+  const read = async () => (await db.query<RowDataPacket>('SELECT pageviews, events, exit_url, user_hash, last_seen_at, entry_url, utm_source FROM sessions'))[0];
+
+  await sink.writeBatch(first);
+  await sink.writeBatch(second);
+  const expected = { pageviews: 2, events: 1, exit_url: 'https://a.example/2', user_hash: 'bbbbbbbbbbbbbbbb', entry_url: 'https://a.example/', utm_source: 'news' };
+  t.match(await read(), expected);
+  await sink.writeBatch(second); // retried after its commit
+  t.match(await read(), expected, 'a retry does not double-count');
+  await sink.writeBatch(first); // an older batch replayed late
+  t.match(await read(), expected, 'an older snapshot does not move the session backwards');
+  t.equal(((await read())?.last_seen_at as Date).getTime(), Date.UTC(2026, 0, 1, 10, 5));
+  const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
+  t.equal(Number(n?.n), 3);
+
+  const loaded = await sink.loadActiveSessions(Date.UTC(2026, 0, 1, 10, 4), 10);
+  t.same(loaded, [snap(2, 1, 5, 'https://a.example/2', 'bbbbbbbbbbbbbbbb')], 'loaded back as it was written');
+  t.same(await sink.loadActiveSessions(Date.UTC(2026, 0, 1, 10, 6), 10), [], 'idle sessions are not loaded');
+});
+
+t.test('beacons and their sessions commit together: a failing session upsert rolls back the rows', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const sink = new MysqlSink({ url: db.url, poolSize: 1 });
+  t.teardown(() => sink.close());
+  const bad = {
+    start: { id: 'x'.repeat(36), hostname: 'h'.repeat(300), startedAt: 0, entryUrl: 'https://a.example/', entryReferrer: null, utmSource: null, utmMedium: null, utmCampaign: null, utmTerm: null, utmContent: null },
+    userHash: 'cccccccccccccccc', lastSeenAt: 1, pageviews: 1, events: 0, exitUrl: null,
+  };
+  await t.rejects(sink.writeBatch({ rows: [row(7)], sessions: [bad] }), SinkRejectedError);
+  const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
+  t.equal(Number(n?.n), 0, 'nothing of the batch is stored');
+  await sink.writeBatch({ rows: [row(8)], sessions: [] });
+  const [m] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
+  t.equal(Number(m?.n), 1, 'the connection is usable afterwards');
+});
