@@ -1,10 +1,12 @@
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Config, TrustProxy } from './config.js';
+import type { Config } from './config.js';
+import { compileTrust } from './pipeline/proxy-trust.js';
 import { BODY_LIMIT } from './pipeline/beacon-schema.js';
 import bodyParsers from './plugins/body-parsers.js';
 import configPlugin from './plugins/config.js';
+import geoipPlugin from './plugins/geoip.js';
 import corsPlugin from './plugins/cors.js';
 import metricsPlugin from './plugins/metrics.js';
 import pipelinePlugin from './plugins/pipeline.js';
@@ -35,7 +37,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     ...(isInstance ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] } : { logger: logger as FastifyServerOptions['logger'] }),
     // Request logs would carry every visitor's full IP whatever IP_STORAGE says; rejections are logged with a reason instead.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: trustProxyOption(config.trustProxy),
+    trustProxy: compileTrust(config.trustProxy),
     bodyLimit: BODY_LIMIT,
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
@@ -44,6 +46,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
+  await app.register(geoipPlugin);
   await app.register(sinkPlugin);
   await app.register(sessionsPlugin);
   await app.register(writerPlugin);
@@ -54,17 +57,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   return app;
-}
-
-/**
- * Fastify 5 turns a numeric trustProxy into "trust nothing" (a direct client could forge the
- * chain). A hop count is still what a fixed chain of N proxies needs, so it becomes a function:
- * trust the N nearest hops, and take the address just before them. Only safe when the port is
- * reachable through the proxies alone; CIDRs are the recommended form (README).
- */
-function trustProxyOption(tp: TrustProxy): FastifyServerOptions['trustProxy'] {
-  if (typeof tp !== 'number') return tp;
-  return (_address: string, hop: number) => hop < tp;
 }
 
 const COLLECT_REQUEST = /^(POST|OPTIONS) \/collect[ ?]/;

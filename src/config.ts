@@ -1,6 +1,7 @@
 // The one place the environment is read. Everything else receives a typed, validated Config.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -9,6 +10,9 @@ import ipaddr from 'ipaddr.js';
 const LogLevel = Type.Union(
   ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
 );
+
+// Query parameters that commonly carry secrets or personal data (reset tokens, emails, API keys).
+export const DEFAULT_QUERY_STRIP = 'token,password,passwd,secret,key,api_key,auth,code,email,session,sid';
 
 /** The environment variables this build reads (DESIGN.md, "Contract: configuration"). */
 export const EnvSchema = Type.Object({
@@ -37,6 +41,11 @@ export const EnvSchema = Type.Object({
     default: 'truncated',
   }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
+  GEOIP_DB: Type.Optional(Type.String({ minLength: 1 })),
+  KEEP_BOTS: Type.Boolean({ default: false }),
+  RESPECT_DNT: Type.Boolean({ default: false }),
+  EXCLUDE_IPS: Type.Optional(Type.String({ minLength: 1 })),
+  URL_QUERY_STRIP: Type.String({ default: DEFAULT_QUERY_STRIP }),
   LOG_LEVEL: { ...LogLevel, default: 'info' },
   LOG_PRETTY: Type.Boolean({ default: false }),
   NODE_ENV: Type.Optional(Type.String()),
@@ -69,6 +78,14 @@ export interface Config {
   shutdownDelayMs: number;
   shutdownTimeoutMs: number;
   ipStorage: IpStorage;
+  /** Path of the .mmdb country database, or null when GEOIP_DB=off. */
+  geoipDb: string | null;
+  keepBots: boolean;
+  respectDnt: boolean;
+  /** CIDRs whose beacons are dropped (already validated). */
+  excludeIps: string[];
+  /** Lower-cased query parameter names removed from url and referrer. */
+  urlQueryStrip: string[];
   metricsToken: string | undefined;
   logLevel: string;
   logPretty: boolean;
@@ -148,6 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     shutdownDelayMs: e.SHUTDOWN_DELAY_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     ipStorage: e.IP_STORAGE,
+    geoipDb: parseGeoipDb(e.GEOIP_DB),
+    keepBots: e.KEEP_BOTS,
+    respectDnt: e.RESPECT_DNT,
+    excludeIps: parseExcludeIps(e.EXCLUDE_IPS),
+    urlQueryStrip: e.URL_QUERY_STRIP.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
@@ -256,6 +278,27 @@ function parseTrustProxy(value: string): TrustProxy {
         `has ${JSON.stringify(entry)}: expected false, true, a hop count, or comma-separated IPs/CIDRs such as 10.0.0.0/8`,
       );
     }
+  }
+  return entries;
+}
+
+/** The bundled CC BY 4.0 country database (geo-whois-asn-country, installed from npm with the project). */
+export const BUNDLED_GEOIP_DB = createRequire(import.meta.url).resolve(
+  '@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb',
+);
+
+function parseGeoipDb(value: string | undefined): string | null {
+  if (value === undefined) return BUNDLED_GEOIP_DB;
+  if (value.toLowerCase() === 'off') return null;
+  return resolve(value); // opened (and checked) at start: a missing or corrupt file stops it there
+}
+
+function parseExcludeIps(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const entries = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const ok = entry.includes('/') ? safe(() => ipaddr.parseCIDR(entry)) : ipaddr.isValid(entry);
+    if (!ok) throw new ConfigError('EXCLUDE_IPS', `has ${JSON.stringify(entry)}: expected comma-separated IPs or CIDRs such as 203.0.113.0/24`);
   }
   return entries;
 }

@@ -29,7 +29,8 @@ for (const warning of warnings) app.log.warn(warning);
 const started = app;
 // The whole sequence may take the delay plus the drain; past that (plus a margin) close-with-grace exits 1.
 closeWithGrace(
-  { delay: config.shutdownDelayMs + config.shutdownTimeoutMs + 5000, logger: started.log },
+  // SIGHUP is not a shutdown here: it reloads the GeoIP database (below).
+  { delay: config.shutdownDelayMs + config.shutdownTimeoutMs + 5000, logger: started.log, skip: ['SIGHUP'] },
   async ({ signal, err }) => {
     if (err) started.log.error({ err }, 'fatal error, shutting down');
     else started.log.info({ signal }, 'shutting down');
@@ -40,5 +41,8 @@ closeWithGrace(
     started.log.info('shut down');
   },
 );
+
+// SIGHUP re-reads the GeoIP database (after a monthly update, say) without a restart.
+process.on('SIGHUP', () => void started.reloadGeoip());
 
 await started.listen({ port: config.port, host: config.host });

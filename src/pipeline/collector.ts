@@ -1,3 +1,4 @@
+import { isIPv6, type BlockList } from 'node:net';
 import { v7 as uuidv7 } from 'uuid';
 import type { IpStorage } from '../config.js';
 import type { PageviewRow } from '../sinks/sink.js';
@@ -6,7 +7,10 @@ import { storedIp } from './client-ip.js';
 import type { Decoded } from './decode-body.js';
 import { DAY_MS, utcDay, type SaltStore } from './salt-store.js';
 import type { SessionAssignment, SessionStore } from './session-store.js';
+import type { TrustFn } from './proxy-trust.js';
+import type { QueryStripper } from './query-strip.js';
 import { cut, sanitizePayload, stripControl, stripMarkup } from './sanitize.js';
+import type { AgentParser } from './user-agent.js';
 import { validateBeacon } from './validate-beacon.js';
 import { visitorHash } from './visitor-hash.js';
 
@@ -37,6 +41,12 @@ export interface RequestContext {
   ip: string;
   /** The User-Agent header, if any. */
   userAgent: string | undefined;
+  /** The socket peer's address: the hop whose trust decides whether CDN headers are believed. */
+  peer: string;
+  /** CF-IPCountry, CloudFront-Viewer-Country or X-Vercel-IP-Country, if present. */
+  cdnCountry: string | undefined;
+  /** `DNT: 1` or `Sec-GPC: 1` was sent. */
+  doNotTrack: boolean;
 }
 
 export interface CollectorOptions {
@@ -48,12 +58,24 @@ export interface CollectorOptions {
   salts: SaltStore;
   sessions: SessionStore;
   sessionTimeoutMs: number;
+  /** Country lookup, or null when GEOIP_DB=off. */
+  geo: { country(ip: string): string | null } | null;
+  agents: AgentParser;
+  keepBots: boolean;
+  respectDnt: boolean;
+  /** EXCLUDE_IPS, or null when unset. */
+  excludeIps: BlockList | null;
+  queryStrip: QueryStripper;
+  /** TRUST_PROXY as a trust function (for CDN country headers). */
+  trust: TrustFn;
   queue: RowQueue;
   events: IngestEvents;
   /** A new beacon id (16 bytes); a UUIDv7 unless a test injects another. */
   newId?: () => Buffer;
 }
 
+const NO_SESSION: SessionAssignment = { sessionId: null, snapshot: null };
+const CDN_COUNTRY = /^[A-Z]{2}$/;
 const newUuidV7 = (): Buffer => uuidv7(undefined, Buffer.allocUnsafe(16));
 const MAX_INTERNED_HOSTNAMES = 10_000;
 // Fixed per-row overhead in a statement besides the long strings (ids, dates, numbers, quoting).
@@ -104,6 +126,21 @@ export class Collector {
       events.rejected('origin', items.length, `origin ${ctx.origin ?? '(none)'} not allowed`);
       return;
     }
+    if (this.#o.excludeIps !== null && this.#o.excludeIps.check(ctx.ip, isIPv6(ctx.ip) ? 'ipv6' : 'ipv4')) {
+      events.rejected('excluded_ip', items.length, 'address in EXCLUDE_IPS');
+      return;
+    }
+    if (this.#o.respectDnt && ctx.doNotTrack) {
+      events.rejected('dnt', items.length, 'DNT or Sec-GPC');
+      return;
+    }
+    const agent = this.#o.agents.parse(ctx.userAgent);
+    // An email image proxy stands for a person only on the pixel; it never sends a POST beacon.
+    const isBot = agent.bot || agent.emailProxy;
+    if (isBot && !this.#o.keepBots) {
+      events.rejected('bot', items.length, `user agent ${agent.stored ?? '(none)'}`.slice(0, 120));
+      return;
+    }
 
     const now = this.#o.clock();
     const day = utcDay(now);
@@ -112,8 +149,8 @@ export class Collector {
     const previousSalt = now % DAY_MS < this.#o.sessionTimeoutMs ? this.#o.salts.peek(utcDay(now - DAY_MS)) : undefined;
     const uaForHash = ctx.userAgent ?? '';
     const serverTimestamp = new Date(now);
-    const userAgent = ctx.userAgent ? cut(stripMarkup(ctx.userAgent), COLUMN.userAgent) || null : null;
     const clientIp = storedIp(ctx.ip, this.#o.ipStorage);
+    const geoCountry = this.#country(ctx);
 
     let accepted = 0;
     for (const item of items) {
@@ -135,29 +172,38 @@ export class Collector {
       }
       for (const field of nulled) events.fieldDropped(field);
 
-      const url = stripControl(v.url.href);
-      const hostname = this.#intern(cut(v.url.hostname, COLUMN.hostname));
-      const referrer = b.referrer ? cut(new URL(b.referrer).href, COLUMN.referrer) : null;
+      const pageUrl = this.#o.queryStrip.strip(v.url);
+      const url = stripControl(pageUrl.href);
+      const hostname = this.#intern(cut(pageUrl.hostname, COLUMN.hostname));
+      const referrer = b.referrer ? cut(this.#o.queryStrip.strip(new URL(b.referrer)).href, COLUMN.referrer) : null;
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
       const userHash = visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, uaForHash);
-      const assigned = this.#o.sessions.assign({
-        key: userHash,
-        previousKey: previousSalt === undefined ? null : visitorHash(this.#o.hashSecret, previousSalt, hostname, ctx.ip, uaForHash),
-        hostname,
-        type: b.type,
-        url: v.url,
-        href: url,
-        referrer,
-        now,
-      });
-      const session: SessionAssignment = assigned instanceof Promise ? await assigned : assigned;
+      let session: SessionAssignment = NO_SESSION;
+      // Kept bots are stored but never open or join a session: session figures stay human.
+      if (!isBot) {
+        const assigned = this.#o.sessions.assign({
+          key: userHash,
+          previousKey: previousSalt === undefined ? null : visitorHash(this.#o.hashSecret, previousSalt, hostname, ctx.ip, uaForHash),
+          hostname,
+          type: b.type,
+          url: pageUrl,
+          href: url,
+          referrer,
+          now,
+        });
+        session = assigned instanceof Promise ? await assigned : assigned;
+      }
       const row: PageviewRow = {
         beaconId: this.#newId(),
         url,
         hostname,
         type: b.type,
         eventName,
-        userAgent,
+        userAgent: agent.stored,
+        browser: agent.browser,
+        os: agent.os,
+        device: agent.device,
+        isBot,
         viewportWidth: b.viewportW ?? null,
         viewportHeight: b.viewportH ?? null,
         referrer,
@@ -167,13 +213,23 @@ export class Collector {
         sessionId: session.sessionId,
         payload,
         userHash,
-        geoCountry: null,
+        geoCountry,
         session: session.snapshot,
-        approxBytes: ROW_OVERHEAD_BYTES + url.length + (referrer?.length ?? 0) + (userAgent?.length ?? 0) + (payload?.length ?? 0),
+        approxBytes: ROW_OVERHEAD_BYTES + url.length + (referrer?.length ?? 0) + (agent.stored?.length ?? 0) + (payload?.length ?? 0),
       };
       if (this.#o.queue.push(row)) accepted++;
       else events.rejected('overflow', 1, 'buffer full');
     }
     if (accepted > 0) events.accepted(accepted);
+  }
+
+  /** A CDN's country header when the hop that sent it is a trusted proxy, else the GeoIP lookup. */
+  #country(ctx: RequestContext): string | null {
+    if (ctx.cdnCountry !== undefined && this.#o.trust(ctx.peer, 0)) {
+      const code = ctx.cdnCountry.trim().toUpperCase();
+      // XX: unknown, T1: Tor (Cloudflare); neither is a country.
+      if (CDN_COUNTRY.test(code) && code !== 'XX' && code !== 'T1') return code;
+    }
+    return this.#o.geo === null ? null : this.#o.geo.country(ctx.ip);
   }
 }

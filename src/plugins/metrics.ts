@@ -2,9 +2,12 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WriterEvents } from '../buffer/batch-writer.js';
 import type { IngestEvents, RejectReason } from '../pipeline/collector.js';
+import { QueryStripper } from '../pipeline/query-strip.js';
 
 // Reasons whose feature exists in this build: pre-created at 0 so dashboards see every series.
-const ACTIVE_REASONS: RejectReason[] = ['invalid_json', 'invalid_schema', 'unsupported_type', 'too_large', 'origin', 'overflow', 'error'];
+const ACTIVE_REASONS: RejectReason[] = [
+  'invalid_json', 'invalid_schema', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt', 'excluded_ip', 'overflow', 'error',
+];
 const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payload'];
 
 function createMetrics() {
@@ -56,6 +59,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     metrics: Metrics;
     ingestEvents: IngestEvents;
+    queryStrip: QueryStripper;
     writerEvents: WriterEvents;
   }
 }
@@ -67,13 +71,15 @@ export default fp(
     for (const reason of ACTIVE_REASONS) m.rejected.inc({ reason }, 0);
     for (const field of FIELDS) m.fieldsDropped.inc({ field }, 0);
     const log = app.log;
+    // URL_QUERY_STRIP parameters are blanked in every excerpt before it is logged.
+    const queryStrip = new QueryStripper(app.config.urlQueryStrip);
 
     const ingestEvents: IngestEvents = {
       received: (n) => m.received.inc(n),
       accepted: (n) => m.accepted.inc(n),
       rejected: (reason, count, detail) => {
         m.rejected.inc({ reason }, count);
-        log.info({ reason, count, detail }, 'beacon rejected');
+        log.info({ reason, count, detail: queryStrip.redact(detail) }, 'beacon rejected');
       },
       fieldDropped: (field) => {
         m.fieldsDropped.inc({ field });
@@ -91,8 +97,9 @@ export default fp(
       },
     };
     app.decorate('metrics', m);
+    app.decorate('queryStrip', queryStrip);
     app.decorate('ingestEvents', ingestEvents);
     app.decorate('writerEvents', writerEvents);
   },
-  { name: 'metrics', fastify: '5.x' },
+  { name: 'metrics', fastify: '5.x', dependencies: ['config'] },
 );

@@ -1,5 +1,8 @@
 import fp from 'fastify-plugin';
+import { BlockList } from 'node:net';
 import { Collector } from '../pipeline/collector.js';
+import { compileTrust } from '../pipeline/proxy-trust.js';
+import { AgentParser } from '../pipeline/user-agent.js';
 import { SaltStore } from '../pipeline/salt-store.js';
 
 declare module 'fastify' {
@@ -27,6 +30,13 @@ export default fp(
         salts,
         sessions: app.sessions,
         sessionTimeoutMs: config.sessionTimeoutMs,
+        geo: app.geoip,
+        agents: new AgentParser(),
+        keepBots: config.keepBots,
+        respectDnt: config.respectDnt,
+        excludeIps: blockList(config.excludeIps),
+        queryStrip: app.queryStrip,
+        trust: compileTrust(config.trustProxy),
         queue: app.writer,
         events: app.ingestEvents,
       }),
@@ -34,5 +44,18 @@ export default fp(
     app.addHook('onReady', async () => salts.start());
     app.addHook('onClose', async () => salts.stop());
   },
-  { name: 'pipeline', dependencies: ['config', 'metrics', 'sink', 'sessions', 'writer'] },
+  { name: 'pipeline', dependencies: ['config', 'metrics', 'geoip', 'sink', 'sessions', 'writer'] },
 );
+
+/** EXCLUDE_IPS as a BlockList (Node's own CIDR matcher), or null when unset. */
+function blockList(entries: readonly string[]): BlockList | null {
+  if (entries.length === 0) return null;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/') as [string, string | undefined];
+    const type = address.includes(':') ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(prefix), type);
+  }
+  return list;
+}

@@ -33,10 +33,14 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
   app.post('/collect', async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
     const decoded = await decodeBody(req.headers['content-type'], body);
+    const h = req.headers;
     await collector.ingest(decoded, {
-      origin: req.headers.origin,
+      origin: h.origin,
       ip: canonicalIp(req.ip),
-      userAgent: req.headers['user-agent'],
+      userAgent: h['user-agent'],
+      peer: req.socket.remoteAddress ?? '',
+      cdnCountry: firstHeader(h['cf-ipcountry'] ?? h['cloudfront-viewer-country'] ?? h['x-vercel-ip-country']),
+      doNotTrack: h.dnt === '1' || h['sec-gpc'] === '1',
     });
     return reply.code(204).send();
   });
@@ -46,3 +50,7 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

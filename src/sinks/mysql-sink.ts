@@ -9,7 +9,7 @@ import {
 } from './sink.js';
 
 const PAGEVIEW_COLUMNS = [
-  'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'viewport_width',
+  'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'browser', 'os', 'device', 'is_bot', 'viewport_width',
   'viewport_height', 'referrer', 'client_timestamp', 'server_timestamp', 'client_ip', 'session_id',
   'payload', 'user_hash', 'geo_country',
 ].join(', ');
@@ -168,7 +168,8 @@ export class MysqlSink implements Sink {
 
 function toValues(r: PageviewRow): unknown[] {
   return [
-    r.beaconId, r.url, r.hostname, r.type, r.eventName, r.userAgent, r.viewportWidth, r.viewportHeight,
+    r.beaconId, r.url, r.hostname, r.type, r.eventName, r.userAgent, r.browser, r.os, r.device, r.isBot ? 1 : 0,
+    r.viewportWidth, r.viewportHeight,
     r.referrer, r.clientTimestamp, r.serverTimestamp, r.clientIp, r.sessionId, r.payload, r.userHash,
     r.geoCountry,
   ];

@@ -41,6 +41,10 @@ export interface PageviewRow {
   type: BeaconType;
   eventName: string | null;
   userAgent: string | null;
+  browser: string | null;
+  os: string | null;
+  device: 'desktop' | 'mobile' | 'tablet' | null;
+  isBot: boolean;
   viewportWidth: number | null;
   viewportHeight: number | null;
   referrer: string | null;

@@ -8,7 +8,7 @@ import { SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '.
 function row(n: number, approxBytes = 300): PageviewRow {
   return {
     beaconId: Buffer.alloc(16, n), url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null,
-    userAgent: null, viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null,
+    userAgent: null, browser: null, os: null, device: null, isBot: false, viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null,
     serverTimestamp: new Date(), clientIp: null, sessionId: null, payload: null, userHash: '0'.repeat(16), geoCountry: null, session: null, approxBytes,
   };
 }

@@ -226,7 +226,7 @@ t.test('npm run migrate (the real script) migrates and reports the version', asy
   };
   const first = await run();
   t.equal(first.code, 0);
-  t.match(first.out, /applied 1\.do\.pageviews-and-salts, 2\.do\.sessions; schema version 2/);
+  t.match(first.out, /^applied 1\.do\.pageviews-and-salts, 2\.do\.sessions, .*; schema version \d+\n$/);
   const second = await run();
-  t.match(second.out, /up to date; schema version 2/);
+  t.match(second.out, /^up to date; schema version \d+\n$/);
 });

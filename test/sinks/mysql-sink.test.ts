@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
@@ -6,11 +7,17 @@ import { SinkRejectedError, SinkUnavailableError, type PageviewRow } from '../..
 import { SaltStore, utcDay } from '../../src/pipeline/salt-store.js';
 import { freshDatabase } from '../helpers/db.js';
 
+// Every migration file, as postgrator names what it applied: 1.do.pageviews-and-salts, ...
+const ALL_MIGRATIONS = readdirSync(new URL('../../migrations/mysql/', import.meta.url))
+  .filter((f) => f.endsWith('.sql'))
+  .sort()
+  .map((f) => f.replace(/^0*(\d+)\.do\.(.*)\.sql$/, '$1.do.$2'));
+
 function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
   const id = Buffer.alloc(16);
   id.writeUInt32BE(n, 12);
   return {
-    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null,
+    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null, browser: null, os: null, device: null, isBot: false,
     viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null, serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)),
     clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, session: null, approxBytes: 300, ...over,
   };
@@ -19,7 +26,7 @@ function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
 t.test('migrations: two processes starting at once apply each migration once', async (t) => {
   const db = await freshDatabase(t);
   const [a, b] = await Promise.all([migrateMysql(db.url), migrateMysql(db.url)]);
-  t.same([...a.applied, ...b.applied], ['1.do.pageviews-and-salts', '2.do.sessions'], 'applied by exactly one of them');
+  t.same([...a.applied, ...b.applied], ALL_MIGRATIONS, 'applied by exactly one of them');
   t.equal(a.version, b.version);
   const again = await migrateMysql(db.url);
   t.same(again.applied, [], 'nothing pending afterwards');
@@ -27,7 +34,7 @@ t.test('migrations: two processes starting at once apply each migration once', a
     "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS ty FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'pageviews' ORDER BY ORDINAL_POSITION",
   );
   t.same(cols.map((c) => c.c), [
-    'id', 'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'viewport_width', 'viewport_height', 'referrer',
+    'id', 'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'browser', 'os', 'device', 'is_bot', 'viewport_width', 'viewport_height', 'referrer',
     'client_timestamp', 'server_timestamp', 'client_ip', 'session_id', 'payload', 'user_hash', 'geo_country', 'created_at',
   ]);
   t.equal(cols.find((c) => c.c === 'server_timestamp')?.ty, 'datetime(3)');
@@ -110,7 +117,7 @@ t.test('migrations create the database when it does not exist yet', async (t) =>
   const db = await freshDatabase(t);
   await db.query(`DROP DATABASE \`${db.name}\``);
   const result = await migrateMysql(db.url);
-  t.same(result.applied, ['1.do.pageviews-and-salts', '2.do.sessions']);
+  t.same(result.applied, ALL_MIGRATIONS);
   const [r] = await db.query<RowDataPacket>(`SELECT COUNT(*) AS n FROM \`${db.name}\`.pageviews`);
   t.equal(Number(r?.n), 0);
 });
