@@ -1,12 +1,16 @@
 // Over a real socket: the app listening on a port, and the real process with a real signal.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildTestApp, CHROME_UA, SAFARI_IOS_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase } from '../helpers/db.js';
+import { buildMmdb } from '../helpers/mmdb-writer.js';
 
 async function listen(h: { app: import('fastify').FastifyInstance }): Promise<string> {
   await h.app.listen({ port: 0, host: '127.0.0.1' });
@@ -229,4 +233,43 @@ t.test('npm run migrate (the real script) migrates and reports the version', asy
   t.match(first.out, /^applied 1\.do\.pageviews-and-salts, 2\.do\.sessions, .*; schema version \d+\n$/);
   const second = await run();
   t.match(second.out, /^up to date; schema version \d+\n$/);
+});
+
+t.test('GeoIP over HTTP with only TRUST_PROXY set, and SIGHUP reloading the database in the real process', async (t) => {
+  const h = await buildTestApp(t, { TRUST_PROXY: '127.0.0.1' });
+  const base = await listen(h);
+  const res = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/' }), headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': '8.8.8.8' } });
+  t.equal(res.status, 204);
+  await h.flush();
+  const [row] = await h.db.query<RowDataPacket>('SELECT geo_country FROM pageviews');
+  t.equal(row?.geo_country, 'US');
+
+  const dir = mkdtempSync(join(tmpdir(), 'bi-sighup-'));
+  const file = join(dir, 'country.mmdb');
+  writeFileSync(file, buildMmdb([['203.0.113.0/24', { country: { iso_code: 'DE' } }]]));
+  const db = await freshDatabase(t);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, GEOIP_DB: file, TRUST_PROXY: 'loopback', FLUSH_MAX_ROWS: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  t.teardown(() => child.kill('SIGKILL'));
+  const url = `http://127.0.0.1:${port}`;
+  t.ok(await until(async () => (await fetch(`${url}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
+  const beacon = () => fetch(`${url}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/' }), headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': '203.0.113.5' } });
+  await beacon();
+  writeFileSync(file, buildMmdb([['203.0.113.0/24', { country_code: 'IT' }]]));
+  child.kill('SIGHUP');
+  t.ok(await until(async () => output.includes('GeoIP database reloaded'), 5000), 'reloaded on SIGHUP');
+  await beacon();
+  t.ok(await until(async () => (await count(db)) === 2, 5000));
+  const countries = await db.query<RowDataPacket>('SELECT geo_country FROM pageviews ORDER BY id');
+  t.same(countries.map((r) => r.geo_country), ['DE', 'IT']);
+  t.equal(child.exitCode, null, 'SIGHUP did not stop the service');
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  t.equal((await exited)[0], 0);
 });
