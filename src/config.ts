@@ -46,6 +46,8 @@ export const EnvSchema = Type.Object({
   RESPECT_DNT: Type.Boolean({ default: false }),
   EXCLUDE_IPS: Type.Optional(Type.String({ minLength: 1 })),
   URL_QUERY_STRIP: Type.String({ default: DEFAULT_QUERY_STRIP }),
+  SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
   LOG_LEVEL: { ...LogLevel, default: 'info' },
   LOG_PRETTY: Type.Boolean({ default: false }),
   NODE_ENV: Type.Optional(Type.String()),
@@ -86,6 +88,9 @@ export interface Config {
   excludeIps: string[];
   /** Lower-cased query parameter names removed from url and referrer. */
   urlQueryStrip: string[];
+  /** Rows kept on disk while the database is away or at shutdown; dead letters. */
+  spoolDir: string;
+  spoolMaxBytes: number;
   metricsToken: string | undefined;
   logLevel: string;
   logPretty: boolean;
@@ -170,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     respectDnt: e.RESPECT_DNT,
     excludeIps: parseExcludeIps(e.EXCLUDE_IPS),
     urlQueryStrip: e.URL_QUERY_STRIP.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
+    spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),
+    spoolMaxBytes: e.SPOOL_MAX_BYTES,
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,

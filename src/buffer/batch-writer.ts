@@ -1,11 +1,15 @@
-import type { PageviewRow, Sink } from '../sinks/sink.js';
+import { SinkRejectedError, type PageviewRow, type Sink } from '../sinks/sink.js';
+import type { DeadLetters } from './dead-letters.js';
 import { latestSessions } from './latest-sessions.js';
 import { RingBuffer } from './ring-buffer.js';
+import type { Spool } from './spool.js';
 
 /** What the writer reports; the metrics plugin turns it into counters, histograms and logs. */
 export interface WriterEvents {
   flushed(rows: number, seconds: number): void;
-  flushFailed(error: unknown, rows: number): void;
+  flushFailed(error: unknown, rows: number, retryInMs: number): void;
+  deadLettered(error: unknown, row: PageviewRow): void;
+  spoolSkipped(lines: number, segment: string): void;
 }
 
 export interface BatchWriterOptions {
@@ -15,10 +19,17 @@ export interface BatchWriterOptions {
   flushMaxRows: number;
   /** Flush at least this often while rows wait. */
   flushIntervalMs: number;
+  /** Where rows go once the ring is full, and what is left at shutdown; null: nowhere (dropped). */
+  spool: Spool | null;
+  /** Where rows the database refuses go. */
+  deadLetters: DeadLetters | null;
+  events: WriterEvents;
   /** Largest batch in one statement, in rows and in approximate bytes (max_allowed_packet is 16 MiB). */
   maxBatchRows?: number;
   maxBatchBytes?: number;
-  events: WriterEvents;
+  /** Retry delays after a failed flush: exponential from the first, capped, with jitter. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
 }
 
 export interface DrainResult {
@@ -28,32 +39,46 @@ export interface DrainResult {
 
 const DEFAULT_MAX_BATCH_ROWS = 1000;
 const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
-// Pause between attempts while draining at shutdown with the database failing.
-const DRAIN_RETRY_MS = 250;
+
+/** A batch and where it came from, so a successful write removes exactly it. */
+interface Batch {
+  rows: PageviewRow[];
+  from: 'ring' | 'spool';
+}
 
 /**
- * Holds accepted rows in a ring buffer and writes them to the sink in batches: when
- * `flushMaxRows` wait, or every `flushIntervalMs`. One flush at a time; a failed flush keeps its
- * rows at the head of the buffer for the next attempt.
+ * Holds accepted rows and writes them to the sink in batches: when `flushMaxRows` wait, or every
+ * `flushIntervalMs`. One flush at a time. Rows live in a ring buffer; once it is full they go to
+ * the spool on disk, and so do all later rows while the spool holds any, so order is kept: the
+ * ring is written first, then the spool's segments, oldest first.
+ *
+ * A flush that fails for a transient reason keeps its rows and is retried with capped exponential
+ * backoff and jitter. One the database refuses is split in halves until the refused rows are
+ * found; those go to the dead-letter file and the rest are written. Writes are idempotent (unique
+ * beacon_id, absolute session values), so retrying after an unknown outcome never duplicates.
  */
 export class BatchWriter {
   readonly #ring: RingBuffer<PageviewRow>;
   readonly #o: Required<BatchWriterOptions>;
   #inFlight: Promise<boolean> | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #attempt = 0;
   #written = 0;
-  // After a failed flush only the timer retries, so a dead database is not hit at request rate.
-  #failing = false;
+  #replay: { name: string; rows: PageviewRow[]; next: number } | null = null;
 
   constructor(options: BatchWriterOptions) {
     this.#o = {
       maxBatchRows: Math.max(options.flushMaxRows, DEFAULT_MAX_BATCH_ROWS),
       maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+      retryBaseMs: 200,
+      retryMaxMs: 30_000,
       ...options,
     };
     this.#ring = new RingBuffer(options.capacity);
   }
 
+  /** Rows waiting in memory. */
   get size(): number {
     return this.#ring.size;
   }
@@ -62,96 +87,214 @@ export class BatchWriter {
     return this.#ring.capacity;
   }
 
+  /** Rows waiting on disk. */
+  get spooled(): number {
+    return this.#o.spool?.rows ?? 0;
+  }
+
   /** Rows written since start. */
   get written(): number {
     return this.#written;
   }
 
-  /** Arms the interval timer. */
+  /** True while the last flush failed and a retry is scheduled. */
+  get failing(): boolean {
+    return this.#attempt > 0;
+  }
+
+  /** Arms the interval timer; starts replaying a spool left by an earlier run. */
   start(): void {
     if (this.#timer) return;
     this.#timer = setTimeout(() => this.#onTimer(), this.#o.flushIntervalMs).unref();
+    if (this.spooled > 0) void this.flush();
   }
 
-  /** Stops the timer; rows stay buffered (drain() writes them). */
+  /** Stops the timers; rows stay buffered (drain() writes them, spill() spools them). */
   stop(): void {
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#timer = null;
+    this.#retryTimer = null;
   }
 
-  /** Queues a row; false when the buffer is full (the caller counts the overflow). */
+  /**
+   * Takes a row: into the ring, or onto the spool once the ring is full or while the spool holds
+   * rows. False when neither has room (the caller counts the overflow).
+   */
   push(row: PageviewRow): boolean {
+    const spool = this.#o.spool;
+    if (spool !== null && (spool.rows > 0 || this.#ring.size >= this.#ring.capacity)) {
+      return spool.append([row]).accepted === 1;
+    }
     if (!this.#ring.push(row)) return false;
-    if (this.#ring.size >= this.#o.flushMaxRows && this.#inFlight === null && !this.#failing) void this.flush();
+    if (this.#ring.size >= this.#o.flushMaxRows && this.#inFlight === null && this.#attempt === 0) void this.flush();
     return true;
   }
 
   /**
-   * Writes one batch from the head of the buffer. Resolves true when it was written (or there
-   * was nothing to write), false when the sink failed; never rejects. While a flush is in flight,
-   * returns that flush.
+   * Writes one batch. Resolves true when it was written (or there was nothing to write), false
+   * when the sink was unavailable; never rejects. While a flush is in flight, returns that one.
    */
   flush(): Promise<boolean> {
     if (this.#inFlight) return this.#inFlight;
-    if (this.#ring.size === 0) return Promise.resolve(true);
+    if (this.#ring.size === 0 && this.spooled === 0) return Promise.resolve(true);
     this.#inFlight = this.#flushOnce().finally(() => {
       this.#inFlight = null;
-      // Rows that arrived during the flush may already make a full batch.
-      if (this.#ring.size >= this.#o.flushMaxRows && this.#timer !== null && !this.#failing) void this.flush();
+      // More than a batch waiting, or a spool to replay: go on at once (not while backing off, not after stop()).
+      if (this.#timer !== null && this.#attempt === 0 && (this.#ring.size >= this.#o.flushMaxRows || (this.#ring.size === 0 && this.spooled > 0))) {
+        void this.flush();
+      }
     });
     return this.#inFlight;
   }
 
   /**
-   * Flushes until the buffer is empty or `timeoutMs` has passed, retrying failed flushes.
-   * Resolves with how many rows it wrote and how many are left.
+   * Flushes until nothing is buffered (ring and spool) or `timeoutMs` has passed, retrying failed
+   * flushes. Resolves with how many rows it wrote and how many are left in the ring.
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
     const deadline = Date.now() + timeoutMs;
     const before = this.#written;
     if (this.#inFlight) await this.#inFlight;
-    while (this.#ring.size > 0 && Date.now() < deadline) {
+    while ((this.#ring.size > 0 || this.spooled > 0) && Date.now() < deadline) {
       const ok = await this.flush();
-      if (!ok) await new Promise((r) => setTimeout(r, Math.min(DRAIN_RETRY_MS, Math.max(0, deadline - Date.now()))));
+      if (!ok) await sleep(Math.min(this.#retryDelay(), Math.max(0, deadline - Date.now())));
     }
     return { written: this.#written - before, left: this.#ring.size };
+  }
+
+  /** Moves what is left in the ring to the spool (shutdown with the database away); returns how many rows. */
+  async spill(): Promise<number> {
+    const spool = this.#o.spool;
+    if (spool === null || this.#ring.size === 0) return 0;
+    if (this.#inFlight) await this.#inFlight;
+    const rows = this.#ring.peek(this.#ring.size);
+    // The ring's rows are older than anything spooled: they go before it.
+    await spool.prepend(rows);
+    this.#ring.drop(rows.length);
+    return rows.length;
   }
 
   #onTimer(): void {
     const next = (): void => {
       if (this.#timer) this.#timer.refresh();
     };
-    if (this.#ring.size === 0) return next();
+    // While backing off, the retry timer owns the next attempt.
+    if (this.#attempt > 0 || (this.#ring.size === 0 && this.spooled === 0)) return next();
     this.flush().then(next, next);
   }
 
-  #takeBatch(): PageviewRow[] {
+  #retryDelay(): number {
+    const exp = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** Math.max(0, this.#attempt - 1));
+    return Math.round(exp * (0.5 + Math.random() / 2)); // jitter: instances do not retry in step
+  }
+
+  async #takeBatch(): Promise<Batch | null> {
     const { maxBatchRows, maxBatchBytes } = this.#o;
-    let rows = 0;
-    let bytes = 0;
-    for (let row = this.#ring.at(0); row !== undefined && rows < maxBatchRows; row = this.#ring.at(rows)) {
-      if (rows > 0 && bytes + row.approxBytes > maxBatchBytes) break;
-      bytes += row.approxBytes;
-      rows++;
+    if (this.#ring.size > 0) {
+      let rows = 0;
+      let bytes = 0;
+      for (let row = this.#ring.at(0); row !== undefined && rows < maxBatchRows; row = this.#ring.at(rows)) {
+        if (rows > 0 && bytes + row.approxBytes > maxBatchBytes) break;
+        bytes += row.approxBytes;
+        rows++;
+      }
+      return { rows: this.#ring.peek(rows), from: 'ring' };
     }
-    return this.#ring.peek(rows);
+    const spool = this.#o.spool;
+    if (spool === null) return null;
+    if (this.#replay === null) {
+      const segment = await spool.oldest();
+      if (segment === null) return null;
+      if (segment.skipped > 0) this.#o.events.spoolSkipped(segment.skipped, segment.name);
+      this.#replay = { name: segment.name, rows: segment.rows, next: 0 };
+    }
+    const r = this.#replay;
+    let end = r.next;
+    let bytes = 0;
+    while (end < r.rows.length && end - r.next < maxBatchRows) {
+      const size = (r.rows[end] as PageviewRow).approxBytes;
+      if (end > r.next && bytes + size > maxBatchBytes) break;
+      bytes += size;
+      end++;
+    }
+    return { rows: r.rows.slice(r.next, end), from: 'spool' };
   }
 
   async #flushOnce(): Promise<boolean> {
-    const batch = this.#takeBatch();
-    const started = process.hrtime.bigint();
+    let batch: Batch | null;
     try {
-      await this.#o.sink.writeBatch({ rows: batch, sessions: latestSessions(batch) });
+      batch = await this.#takeBatch();
     } catch (err) {
-      this.#failing = true;
-      this.#o.events.flushFailed(err, batch.length);
+      this.#failed(err, 0);
       return false;
     }
-    this.#failing = false;
-    // Only the rows just written leave the buffer; pushes during the flush went behind them.
-    this.#ring.drop(batch.length);
-    this.#written += batch.length;
-    this.#o.events.flushed(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+    if (batch === null) return true;
+    const started = process.hrtime.bigint();
+    try {
+      await this.#writeOrSplit(batch.rows);
+    } catch (err) {
+      this.#failed(err, batch.rows.length);
+      return false;
+    }
+    this.#attempt = 0;
+    await this.#consume(batch);
+    this.#written += batch.rows.length;
+    this.#o.events.flushed(batch.rows.length, Number(process.hrtime.bigint() - started) / 1e9);
     return true;
   }
+
+  /** Removes a written batch from where it came from. */
+  async #consume(batch: Batch): Promise<void> {
+    if (batch.from === 'ring') {
+      // Only the rows just written leave the ring; pushes during the flush went behind them.
+      this.#ring.drop(batch.rows.length);
+      return;
+    }
+    const r = this.#replay;
+    if (r === null) return;
+    r.next += batch.rows.length;
+    if (r.next >= r.rows.length) {
+      this.#replay = null;
+      await this.#o.spool?.remove(r.name);
+    }
+  }
+
+  /**
+   * Writes rows; when the database refuses them, splits in halves down to single rows and
+   * dead-letters the ones it refuses. Throws when the sink is unavailable (rows kept).
+   */
+  async #writeOrSplit(rows: PageviewRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      await this.#o.sink.writeBatch({ rows, sessions: latestSessions(rows) });
+    } catch (err) {
+      if (!(err instanceof SinkRejectedError)) throw err;
+      if (rows.length === 1) {
+        const row = rows[0] as PageviewRow;
+        await this.#o.deadLetters?.write(row, err);
+        this.#o.events.deadLettered(err, row);
+        return;
+      }
+      const mid = rows.length >> 1;
+      await this.#writeOrSplit(rows.slice(0, mid));
+      await this.#writeOrSplit(rows.slice(mid));
+    }
+  }
+
+  #failed(err: unknown, rows: number): void {
+    this.#attempt++;
+    const delay = this.#retryDelay();
+    this.#o.events.flushFailed(err, rows, delay);
+    if (this.#timer === null) return; // stopped: drain() paces its own retries
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      void this.flush();
+    }, delay).unref();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -14,7 +14,7 @@ function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Gauges read at scrape time; the plugins that own the values fill these in.
-  const sources = { bufferRows: () => 0, sessionsActive: () => 0 };
+  const sources = { bufferRows: () => 0, spoolRows: () => 0, sessionsActive: () => 0 };
   return {
     registry,
     sources,
@@ -35,6 +35,19 @@ function createMetrics() {
       name: 'flush_duration_seconds',
       help: 'Time to write one batch',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    spoolRows: new Gauge({
+      name: 'spool_rows',
+      help: 'Rows waiting in the spool on disk',
+      registers: [registry],
+      collect() {
+        this.set(sources.spoolRows());
+      },
+    }),
+    deadLetterRows: new Counter({
+      name: 'dead_letter_rows_total',
+      help: 'Rows the database refused, written to the dead-letter file',
       registers: [registry],
     }),
     sessionsActive: new Gauge({
@@ -91,9 +104,16 @@ export default fp(
         m.rowsWritten.inc(rows);
         m.flushDuration.observe(seconds);
       },
-      flushFailed: (err, rows) => {
+      flushFailed: (err, rows, retryInMs) => {
         m.flushFailures.inc();
-        log.error({ err, rows }, 'flush failed; rows kept for the next attempt');
+        log.error({ err, rows, retryInMs }, 'flush failed; rows kept for the next attempt');
+      },
+      deadLettered: (err, row) => {
+        m.deadLetterRows.inc();
+        log.error({ err, url: queryStrip.redact(row.url) }, 'the database refused a row; written to the dead-letter file');
+      },
+      spoolSkipped: (lines, segment) => {
+        log.error({ lines, segment }, 'spool segment had unreadable lines (a write torn by a crash); skipped');
       },
     };
     app.decorate('metrics', m);

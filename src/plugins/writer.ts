@@ -1,5 +1,7 @@
 import fp from 'fastify-plugin';
 import { BatchWriter } from '../buffer/batch-writer.js';
+import { DeadLetters } from '../buffer/dead-letters.js';
+import { Spool } from '../buffer/spool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,31 +10,51 @@ declare module 'fastify' {
 }
 
 /**
- * The buffer and its batch writer. Depends on the sink so that, hooks running in reverse
- * registration order, the final drain here runs before the sink's pool closes.
+ * The buffer, the spool and the batch writer. Depends on the sink so that, hooks running in
+ * reverse registration order, the final drain here runs before the sink's pool closes.
  */
 export default fp(
   async (app) => {
-    const { config } = app;
+    const { config, metrics, log } = app;
+    const spool = await Spool.open({
+      dir: config.spoolDir,
+      maxBytes: config.spoolMaxBytes,
+      onWriteError: (err, rows) => {
+        metrics.rejected.inc({ reason: 'overflow' }, rows);
+        log.error({ err, rows }, 'spool write failed; these rows are lost');
+      },
+    });
+    if (spool.rows > 0) log.info({ rows: spool.rows, dir: config.spoolDir }, 'spool from an earlier run found; replaying it first');
     const writer = new BatchWriter({
       sink: app.sink,
       capacity: config.bufferCapacity,
       flushMaxRows: config.flushMaxRows,
       flushIntervalMs: config.flushIntervalMs,
+      spool,
+      deadLetters: new DeadLetters(config.spoolDir),
       events: app.writerEvents,
     });
-    app.metrics.sources.bufferRows = () => writer.size;
+    metrics.sources.bufferRows = () => writer.size;
+    metrics.sources.spoolRows = () => writer.spooled;
     app.decorate('writer', writer);
     app.addHook('onReady', async () => writer.start());
     app.addHook('onClose', async () => {
       writer.stop();
-      const buffered = writer.size;
+      const buffered = writer.size + writer.spooled;
       const { written, left } = await writer.drain(config.shutdownTimeoutMs);
-      if (left > 0) {
-        app.log.error({ written, lost: left }, 'shutdown: the database did not take every buffered row in time');
-      } else if (buffered > 0) {
-        app.log.info({ written }, 'shutdown: buffer drained');
+      let spilled = 0;
+      try {
+        spilled = await writer.spill();
+        await spool.close();
+      } catch (err) {
+        log.error({ err, dir: config.spoolDir }, 'shutdown: the spool could not be written');
       }
+      if (spilled > 0 || writer.spooled > 0) {
+        log.warn({ written, spooled: writer.spooled, dir: config.spoolDir }, 'shutdown: the database did not take everything in time; the rest is in the spool and is written at the next start');
+      } else if (buffered > 0) {
+        log.info({ written }, 'shutdown: buffer drained');
+      }
+      if (left > spilled) log.error({ lost: left - spilled }, 'shutdown: rows could not be spooled');
     });
   },
   { name: 'writer', dependencies: ['config', 'metrics', 'sink'] },

@@ -46,7 +46,11 @@ function writer(sink: Sink, opts: Partial<ConstructorParameters<typeof BatchWrit
     capacity: 1000,
     flushMaxRows: 10,
     flushIntervalMs: 60_000,
-    events: { flushed: (n) => events.flushed.push(n), flushFailed: () => events.failed++ },
+    spool: null,
+    deadLetters: null,
+    retryBaseMs: 20,
+    retryMaxMs: 100,
+    events: { flushed: (n) => events.flushed.push(n), flushFailed: () => events.failed++, deadLettered: () => {}, spoolSkipped: () => {} },
     ...opts,
   });
   return { w, events };

@@ -205,17 +205,27 @@ t.test('a beacon still uploading when close() starts is answered 204 and stored,
   t.equal(await count(db), 1, 'taken and drained');
 });
 
-t.test('overflow: beyond BUFFER_CAPACITY beacons are dropped with reason overflow and counted', async (t) => {
+t.test('overflow: past BUFFER_CAPACITY rows go to the spool; past SPOOL_MAX_BYTES they are dropped and counted', async (t) => {
   const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000' });
   const base = await listen(h);
   const body = JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ url: `https://example.com/${i}` })));
   t.equal((await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA } })).status, 204);
-  const metrics = await (await fetch(`${base}/metrics`)).text();
+  let metrics = await (await fetch(`${base}/metrics`)).text();
+  t.equal(metricValue(metrics, 'beacons_accepted_total'), 12);
+  t.equal(metricValue(metrics, 'buffer_rows'), 10);
+  t.equal(metricValue(metrics, 'spool_rows'), 2);
+  await h.flush();
+  const stored = await h.db.query<RowDataPacket>('SELECT url FROM pageviews ORDER BY id');
+  t.same(stored.map((r) => r.url), Array.from({ length: 12 }, (_, i) => `https://example.com/${i}`), 'all stored, in order');
+  metrics = await (await fetch(`${base}/metrics`)).text();
+  t.equal(metricValue(metrics, 'spool_rows'), 0);
+
+  const capped = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000', SPOOL_MAX_BYTES: '0' });
+  const res = await capped.app.inject({ method: 'POST', url: '/collect', payload: body, headers: { 'user-agent': CHROME_UA } });
+  t.equal(res.statusCode, 204);
+  metrics = (await capped.app.inject('/metrics')).body;
   t.equal(metricValue(metrics, 'beacons_rejected_total{reason="overflow"}'), 2);
   t.equal(metricValue(metrics, 'beacons_accepted_total'), 10);
-  t.equal(metricValue(metrics, 'buffer_rows'), 10);
-  await h.flush();
-  t.equal(await count(h.db), 10);
 });
 
 t.test('npm run migrate (the real script) migrates and reports the version', async (t) => {

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -22,6 +25,8 @@ interface Teardown {
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): Config {
   return loadConfig({
     DATABASE_URL: databaseUrl,
+    // Spool and dead letters of each test app in a directory of its own.
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bi-data-')),
     HASH_SECRET: TEST_SECRET,
     LOG_LEVEL: 'silent',
     // Long interval: tests flush explicitly or through the size trigger unless they test the timer.

@@ -1,0 +1,225 @@
+import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PageviewRow } from '../sinks/sink.js';
+import { decodeRow, encodeRow } from './row-codec.js';
+
+export interface SpoolOptions {
+  dir: string;
+  /** Disk cap: appends beyond it are refused (the caller counts them as overflow). */
+  maxBytes: number;
+  /** A segment is closed and a new one started past this size. */
+  segmentBytes?: number;
+  /** Appends are written and fsynced together at most this long after the first one waits. */
+  groupMs?: number;
+  /** A write failed (disk full, I/O error): these rows are lost. */
+  onWriteError?: (err: unknown, rows: number) => void;
+}
+
+interface Segment {
+  name: string;
+  rows: number;
+  bytes: number;
+}
+
+const SEGMENT = /^(\d{12})\.ndjson$/;
+// Segment numbers start high so that a segment can be put before all others (prepend) by counting down.
+const FIRST_SEGMENT = 500_000_000_000;
+
+/**
+ * An append-only spool of rows on disk, in numbered NDJSON segments, oldest first. Appends are
+ * grouped and fsynced together; the oldest segment is read back whole, written to the database,
+ * and deleted only then, so a crash at any point replays it again (row writes are idempotent).
+ */
+export class Spool {
+  readonly #o: Required<SpoolOptions>;
+  readonly #segments: Segment[] = [];
+  #current: { segment: Segment; handle: FileHandle } | null = null;
+  #pending: string[] = [];
+  #pendingRows = 0;
+  #pendingBytes = 0;
+  #waiters: ((ok: boolean) => void)[] = [];
+  #timer: NodeJS.Timeout | null = null;
+  #writing: Promise<void> = Promise.resolve();
+  #rows = 0;
+  #bytes = 0;
+
+  private constructor(options: SpoolOptions) {
+    this.#o = { segmentBytes: 8 * 1024 * 1024, groupMs: 5, onWriteError: () => {}, ...options };
+  }
+
+  /** Opens the directory (creating it) and takes stock of segments left by an earlier run. */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const spool = new Spool(options);
+    await mkdir(options.dir, { recursive: true });
+    const names = (await readdir(options.dir)).filter((n) => SEGMENT.test(n)).sort();
+    for (const name of names) {
+      const path = join(options.dir, name);
+      const { size } = await stat(path);
+      if (size === 0) {
+        await rm(path, { force: true });
+        continue;
+      }
+      const rows = countLines(await readFile(path));
+      spool.#segments.push({ name, rows, bytes: size });
+      spool.#rows += rows;
+      spool.#bytes += size;
+    }
+    return spool;
+  }
+
+  /** Rows held (on disk or about to be). */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Queues rows to be appended. `accepted` is how many fit under the cap (the first ones); the
+   * rest are refused. `durable` resolves true once the accepted rows are fsynced, false if the
+   * write failed (reported to onWriteError); it never rejects.
+   */
+  append(rows: readonly PageviewRow[]): { accepted: number; durable: Promise<boolean> } {
+    let accepted = 0;
+    for (const row of rows) {
+      const line = encodeRow(row) + '\n';
+      const size = Buffer.byteLength(line);
+      if (this.#bytes + size > this.#o.maxBytes) break;
+      this.#pending.push(line);
+      this.#pendingRows++;
+      this.#pendingBytes += size;
+      this.#rows++;
+      this.#bytes += size;
+      accepted++;
+    }
+    if (accepted === 0) return { accepted, durable: Promise.resolve(true) };
+    const durable = new Promise<boolean>((resolve) => this.#waiters.push(resolve));
+    this.#timer ??= setTimeout(() => this.#flushPending(), this.#o.groupMs);
+    return { accepted, durable };
+  }
+
+  /** Writes rows to a new segment ordered before every other: rows older than all that is spooled. */
+  async prepend(rows: readonly PageviewRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.settle();
+    const first = this.#segments[0] ? Number(this.#segments[0].name.slice(0, 12)) : FIRST_SEGMENT;
+    const segment: Segment = { name: segmentName(first - 1), rows: rows.length, bytes: 0 };
+    const text = rows.map((r) => encodeRow(r) + '\n').join('');
+    segment.bytes = Buffer.byteLength(text);
+    const handle = await open(join(this.#o.dir, segment.name), 'a');
+    try {
+      await handle.writeFile(text);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    this.#segments.unshift(segment);
+    this.#rows += segment.rows;
+    this.#bytes += segment.bytes;
+  }
+
+  /** Waits until every queued append is on disk. */
+  async settle(): Promise<void> {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#flushPending();
+    }
+    await this.#writing;
+  }
+
+  /**
+   * The oldest segment's rows, or null when the spool is empty. The segment stays on disk until
+   * remove(name); lines that do not decode (a torn last write) are skipped and reported.
+   */
+  async oldest(): Promise<{ name: string; rows: PageviewRow[]; skipped: number } | null> {
+    await this.settle();
+    const segment = this.#segments[0];
+    if (segment === undefined) return null;
+    if (this.#current?.segment === segment) await this.#closeCurrent();
+    const text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
+    const rows: PageviewRow[] = [];
+    let skipped = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        rows.push(decodeRow(line));
+      } catch {
+        skipped++;
+      }
+    }
+    return { name: segment.name, rows, skipped };
+  }
+
+  /** Deletes a segment whose rows are all written. */
+  async remove(name: string): Promise<void> {
+    const i = this.#segments.findIndex((s) => s.name === name);
+    if (i === -1) return;
+    const [segment] = this.#segments.splice(i, 1) as [Segment];
+    await rm(join(this.#o.dir, name), { force: true });
+    this.#rows -= segment.rows;
+    this.#bytes -= segment.bytes;
+  }
+
+  async close(): Promise<void> {
+    await this.settle();
+    await this.#closeCurrent();
+  }
+
+  #flushPending(): void {
+    this.#timer = null;
+    const lines = this.#pending;
+    const rows = this.#pendingRows;
+    const bytes = this.#pendingBytes;
+    const waiters = this.#waiters;
+    this.#pending = [];
+    this.#pendingRows = 0;
+    this.#pendingBytes = 0;
+    this.#waiters = [];
+    if (lines.length === 0) return;
+    // Writes are chained: one at a time, in order.
+    this.#writing = this.#writing.then(async () => {
+      try {
+        const current = await this.#currentSegment();
+        await current.handle.write(lines.join(''));
+        await current.handle.datasync();
+        current.segment.rows += rows;
+        current.segment.bytes += bytes;
+        if (current.segment.bytes >= this.#o.segmentBytes) await this.#closeCurrent();
+        for (const w of waiters) w(true);
+      } catch (err) {
+        this.#rows -= rows;
+        this.#bytes -= bytes;
+        this.#o.onWriteError(err, rows);
+        for (const w of waiters) w(false);
+      }
+    });
+  }
+
+  async #currentSegment(): Promise<{ segment: Segment; handle: FileHandle }> {
+    if (this.#current !== null) return this.#current;
+    const last = this.#segments.at(-1);
+    const segment: Segment = { name: segmentName(last ? Number(last.name.slice(0, 12)) + 1 : FIRST_SEGMENT), rows: 0, bytes: 0 };
+    const handle = await open(join(this.#o.dir, segment.name), 'a');
+    this.#segments.push(segment);
+    this.#current = { segment, handle };
+    return this.#current;
+  }
+
+  async #closeCurrent(): Promise<void> {
+    const current = this.#current;
+    this.#current = null;
+    if (current !== null) await current.handle.close();
+  }
+}
+
+function segmentName(n: number): string {
+  return String(n).padStart(12, '0') + '.ndjson';
+}
+
+function countLines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
