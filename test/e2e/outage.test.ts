@@ -1,0 +1,137 @@
+// The database goes away (a TCP proxy we cut) while beacons keep coming: nothing accepted is lost.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t, { type Test } from 'tap';
+import type { RowDataPacket } from 'mysql2/promise';
+import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
+import { buildTestApp, CHROME_UA, metricValue, TEST_SECRET, type TestApp } from '../helpers/app.js';
+import { freshDatabase, type TestDatabase } from '../helpers/db.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+
+async function stats(db: TestDatabase): Promise<{ rows: number; distinct: number }> {
+  const [r] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n, COUNT(DISTINCT beacon_id) AS d FROM pageviews');
+  return { rows: Number(r?.n), distinct: Number(r?.d) };
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await sleep(50);
+  }
+  return false;
+}
+
+const batch = (n: number, from: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ url: `https://example.com/${from + i}` })));
+
+async function sendThousand(post: (body: string) => Promise<number>): Promise<void> {
+  for (let b = 0; b < 20; b++) {
+    const status = await post(batch(50, b * 50));
+    if (status !== 204) throw new Error(`status ${status}`);
+  }
+}
+
+function viaProxy(db: TestDatabase, port: number): string {
+  const url = new URL(db.url);
+  url.port = String(port);
+  return url.toString();
+}
+
+async function appThroughProxy(t: Test, env: Record<string, string>) {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const proxy = await startTcpProxy();
+  t.teardown(() => proxy.close());
+  // Built against the test database, then pointed at the proxy: the pool connects through it.
+  const h = await buildTestApp(t, { MIGRATE: 'false', FLUSH_INTERVAL_MS: '100', ...env }, (c) => {
+    c.databaseUrl = viaProxy(db, proxy.port);
+  }, db);
+  return { h, db, proxy };
+}
+
+const post = (h: TestApp) => async (body: string) =>
+  (await h.app.inject({ method: 'POST', url: '/collect', payload: body, headers: { 'user-agent': CHROME_UA, 'content-type': 'text/plain' } })).statusCode;
+
+t.test('1,000 beacons sent during a cut all land once it heals, none twice', async (t) => {
+  const { h, db, proxy } = await appThroughProxy(t, {});
+  proxy.cut();
+  await sendThousand(post(h));
+  await sleep(500);
+  t.equal((await stats(db)).rows, 0, 'nothing written during the cut');
+  const health = (await h.app.inject('/health')).json();
+  t.match(health, { database: 'down', buffer: { rows: 1000 } });
+  const metrics = (await h.app.inject('/metrics')).body;
+  t.ok(metricValue(metrics, 'flush_failures_total') >= 1, 'failures counted');
+  proxy.heal();
+  t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'all landed after the heal');
+  t.same(await stats(db), { rows: 1000, distinct: 1000 });
+  const [s] = await db.query<RowDataPacket>('SELECT pageviews FROM sessions');
+  t.equal(s?.pageviews, 1000, 'one visitor, one session, counted once');
+});
+
+t.test('a cut longer than the buffer fills the spool; everything lands after, in order', async (t) => {
+  const { h, db, proxy } = await appThroughProxy(t, { BUFFER_CAPACITY: '100' });
+  proxy.cut();
+  await sendThousand(post(h));
+  t.equal(h.app.writer.size, 100, 'the ring is full');
+  t.equal(h.app.writer.spooled, 900, 'the rest is on disk');
+  const metrics = (await h.app.inject('/metrics')).body;
+  t.equal(metricValue(metrics, 'spool_rows'), 900);
+  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="overflow"}'), 0, 'nothing dropped');
+  await sleep(300);
+  proxy.heal();
+  t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'all landed');
+  t.same(await stats(db), { rows: 1000, distinct: 1000 });
+  const urls = await db.query<RowDataPacket>('SELECT url FROM pageviews ORDER BY id');
+  t.same(urls.map((r) => r.url), Array.from({ length: 1000 }, (_, i) => `https://example.com/${i}`), 'in the order they were accepted');
+  t.ok(await until(async () => h.app.writer.spooled === 0, 5000), 'spool emptied');
+  t.same(readdirSync(h.config.spoolDir).filter((f) => f.endsWith('.ndjson')), [], 'spool files deleted');
+});
+
+t.test('SIGTERM during a cut leaves a spool that the next start replays: none lost, none duplicated', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const proxy = await startTcpProxy();
+  t.teardown(() => proxy.close());
+  const dataDir = mkdtempSync(join(tmpdir(), 'bi-outage-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const start = (databaseUrl: string) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '1000', FLUSH_INTERVAL_MS: '200' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    t.teardown(() => child.kill('SIGKILL'));
+    return { child, output: () => output };
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const ready = () => until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000);
+
+  const first = start(viaProxy(db, proxy.port));
+  t.ok(await ready(), 'started through the proxy');
+  proxy.cut();
+  await sendThousand(async (body) => (await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA } })).status);
+  const exited = once(first.child, 'exit');
+  first.child.kill('SIGTERM');
+  t.equal((await exited)[0], 0, 'exit 0 with the database away');
+  t.match(first.output(), /the rest is in the spool/);
+  t.equal((await stats(db)).rows, 0);
+  t.ok(readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.ndjson')), 'a spool was left');
+
+  proxy.heal();
+  const second = start(db.url);
+  t.ok(await ready(), 'restarted');
+  t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'the spool was replayed');
+  t.same(await stats(db), { rows: 1000, distinct: 1000 });
+  t.match(second.output(), /spool from an earlier run found/);
+  const exited2 = once(second.child, 'exit');
+  second.child.kill('SIGTERM');
+  await exited2;
+  t.same(readdirSync(join(dataDir, 'spool')).filter((f) => f.endsWith('.ndjson')), [], 'spool deleted once written');
+});
