@@ -49,13 +49,17 @@ const TRANSIENT_CODES = new Set([
   'ER_DISK_FULL', 'ER_RECORD_FILE_FULL', 'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE', 'ER_ACCESS_DENIED_ERROR',
 ]);
 
+// The same by server error number: mysql2 names codes after MySQL's list, and MariaDB numbers some
+// errors differently (1927 is MariaDB's "connection killed"; 1792 a read-only transaction after failover).
+const TRANSIENT_ERRNOS = new Set([1040, 1053, 1203, 1205, 1213, 1290, 1317, 1792, 1836, 1927, 2002, 2003, 2006, 2013]);
+
 /** Maps a mysql2 error to the sink's typed errors so the writer decides retry vs reject without strings. */
 export function classifyMysqlError(err: unknown): SinkUnavailableError | SinkRejectedError {
   const e = err as { code?: string; errno?: number; fatal?: boolean; message?: string };
   const code = e.code ?? 'UNKNOWN';
   const message = e.message ?? String(err);
   // A fatal error is a broken connection whatever its code says.
-  if (TRANSIENT_CODES.has(code) || e.fatal === true || e.errno === undefined) {
+  if (TRANSIENT_CODES.has(code) || (e.errno !== undefined && TRANSIENT_ERRNOS.has(e.errno)) || e.fatal === true || e.errno === undefined) {
     return new SinkUnavailableError(message, { cause: err, code });
   }
   return new SinkRejectedError(message, { cause: err, code });
