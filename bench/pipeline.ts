@@ -36,6 +36,7 @@ function collector(stages: Stages): Collector {
     agents: stages.agents ? new AgentParser() : ({ parse: () => FIXED_AGENT } as unknown as AgentParser),
     keepBots: false, respectDnt: false, excludeIps: new BlockList(), queryStrip: new QueryStripper(['token', 'email']),
     trust: compileTrust(false),
+    rateLimiter: null,
     queue: { push: () => true },
     events: { received: () => {}, accepted: () => {}, rejected: () => {}, fieldDropped: () => {} },
   };

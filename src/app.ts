@@ -9,6 +9,7 @@ import configPlugin from './plugins/config.js';
 import geoipPlugin from './plugins/geoip.js';
 import corsPlugin from './plugins/cors.js';
 import metricsPlugin from './plugins/metrics.js';
+import pressurePlugin from './plugins/pressure.js';
 import pipelinePlugin from './plugins/pipeline.js';
 import sessionsPlugin from './plugins/sessions.js';
 import sinkPlugin from './plugins/sink.js';
@@ -20,7 +21,13 @@ import metricsRoutes from './routes/metrics.js';
 export interface BuildOptions {
   /** A logger instance or pino options; default: from config (LOG_LEVEL, LOG_PRETTY). */
   logger?: FastifyServerOptions['loggerInstance'] | FastifyServerOptions['logger'];
+  /** Time a client has to send a whole request (tests shorten it). */
+  requestTimeoutMs?: number;
 }
+
+// A beacon is at most 64 KiB: a client that has not sent one in 10 s is stalling (slowloris), and
+// its socket is closed instead of being held.
+const REQUEST_TIMEOUT_MS = 10_000;
 
 export function loggerOptions(config: Pick<Config, 'logLevel' | 'logPretty'>): FastifyServerOptions['logger'] {
   return {
@@ -39,6 +46,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: compileTrust(config.trustProxy),
     bodyLimit: BODY_LIMIT,
+    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
     clientErrorHandler,
@@ -46,6 +54,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
+  await app.register(pressurePlugin);
   await app.register(geoipPlugin);
   await app.register(sinkPlugin);
   await app.register(sessionsPlugin);
@@ -67,6 +76,10 @@ const COLLECT_REQUEST = /^(POST|OPTIONS) \/collect[ ?]/;
  */
 function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    socket.destroy(); // nobody is reading an answer on a stalled connection
+    return;
+  }
   const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 64).toString('latin1') : '';
   if (COLLECT_REQUEST.test(head)) {
     const reason = err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json';

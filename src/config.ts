@@ -46,6 +46,7 @@ export const EnvSchema = Type.Object({
   RESPECT_DNT: Type.Boolean({ default: false }),
   EXCLUDE_IPS: Type.Optional(Type.String({ minLength: 1 })),
   URL_QUERY_STRIP: Type.String({ default: DEFAULT_QUERY_STRIP }),
+  RATE_LIMIT_PER_MIN: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
   SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
   LOG_LEVEL: { ...LogLevel, default: 'info' },
@@ -88,6 +89,8 @@ export interface Config {
   excludeIps: string[];
   /** Lower-cased query parameter names removed from url and referrer. */
   urlQueryStrip: string[];
+  /** Beacons per client address per minute; null: no limit. */
+  rateLimitPerMin: number | null;
   /** Rows kept on disk while the database is away or at shutdown; dead letters. */
   spoolDir: string;
   spoolMaxBytes: number;
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     respectDnt: e.RESPECT_DNT,
     excludeIps: parseExcludeIps(e.EXCLUDE_IPS),
     urlQueryStrip: e.URL_QUERY_STRIP.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
+    rateLimitPerMin: e.RATE_LIMIT_PER_MIN ?? null,
     spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
     metricsToken: e.METRICS_TOKEN,

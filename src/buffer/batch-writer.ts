@@ -92,6 +92,11 @@ export class BatchWriter {
     return this.#o.spool?.rows ?? 0;
   }
 
+  /** Bytes the spool holds. */
+  get spooledBytes(): number {
+    return this.#o.spool?.bytes ?? 0;
+  }
+
   /** Rows written since start. */
   get written(): number {
     return this.#written;

@@ -35,8 +35,11 @@ export type Beacon = Static<typeof BeaconSchema>;
 /** Fields whose failure drops the whole beacon; any other broken field is stored NULL. */
 export const REQUIRED_FIELDS: ReadonlySet<string> = new Set(['url', 'type']);
 
-/** Wire names, including aliases, mapped to the schema's names. userAgent and sessionId are ignored. */
-export const FIELD_ALIASES: Readonly<Record<string, keyof Beacon>> = {
+/**
+ * Wire names, including aliases, mapped to the schema's names. userAgent and sessionId are ignored.
+ * A Map: a plain object would answer Object.prototype for "__proto__" and a function for "constructor".
+ */
+export const FIELD_ALIASES: ReadonlyMap<string, keyof Beacon> = new Map(Object.entries({
   url: 'url',
   type: 'type',
   event_type: 'type',
@@ -49,7 +52,7 @@ export const FIELD_ALIASES: Readonly<Record<string, keyof Beacon>> = {
   viewportH: 'viewportH',
   viewport_h: 'viewportH',
   payload: 'payload',
-};
+} satisfies Record<string, keyof Beacon>) as [string, keyof Beacon][]);
 
 /** Fields that arrive as strings in form bodies and are coerced to numbers. */
 export const NUMERIC_FIELDS: ReadonlySet<string> = new Set(['timestamp', 'viewportW', 'viewport_w', 'viewportH', 'viewport_h']);

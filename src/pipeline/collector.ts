@@ -9,6 +9,7 @@ import { DAY_MS, utcDay, type SaltStore } from './salt-store.js';
 import type { SessionAssignment, SessionStore } from './session-store.js';
 import type { TrustFn } from './proxy-trust.js';
 import type { QueryStripper } from './query-strip.js';
+import type { RateLimiter } from './rate-limiter.js';
 import { cut, sanitizePayload, stripControl, stripMarkup } from './sanitize.js';
 import type { AgentParser } from './user-agent.js';
 import { validateBeacon } from './validate-beacon.js';
@@ -68,6 +69,8 @@ export interface CollectorOptions {
   queryStrip: QueryStripper;
   /** TRUST_PROXY as a trust function (for CDN country headers). */
   trust: TrustFn;
+  /** RATE_LIMIT_PER_MIN, or null when unset. */
+  rateLimiter: RateLimiter | null;
   queue: RowQueue;
   events: IngestEvents;
   /** A new beacon id (16 bytes); a UUIDv7 unless a test injects another. */
@@ -117,18 +120,26 @@ export class Collector {
       events.rejected(decoded.reason, decoded.count, decoded.excerpt);
       return;
     }
-    const items = decoded.items;
-    if (items.length === 0) return;
-    events.received(items.length);
+    if (decoded.items.length === 0) return;
+    events.received(decoded.items.length);
 
     // sendBeacon with text/plain skips the preflight, so the origin is enforced here, not by CORS.
     if (ctx.origin === undefined ? this.#o.requireOrigin : this.#origins !== null && !this.#origins.has(ctx.origin)) {
-      events.rejected('origin', items.length, `origin ${ctx.origin ?? '(none)'} not allowed`);
+      events.rejected('origin', decoded.items.length, `origin ${ctx.origin ?? '(none)'} not allowed`);
       return;
     }
     if (this.#o.excludeIps !== null && this.#o.excludeIps.check(ctx.ip, isIPv6(ctx.ip) ? 'ipv6' : 'ipv4')) {
-      events.rejected('excluded_ip', items.length, 'address in EXCLUDE_IPS');
+      events.rejected('excluded_ip', decoded.items.length, 'address in EXCLUDE_IPS');
       return;
+    }
+    let items = decoded.items;
+    if (this.#o.rateLimiter !== null) {
+      const allowed = this.#o.rateLimiter.take(ctx.ip, items.length);
+      if (allowed < items.length) {
+        events.rejected('rate_limited', items.length - allowed, 'over RATE_LIMIT_PER_MIN');
+        if (allowed === 0) return;
+        items = items.slice(0, allowed);
+      }
     }
     if (this.#o.respectDnt && ctx.doNotTrack) {
       events.rejected('dnt', items.length, 'DNT or Sec-GPC');

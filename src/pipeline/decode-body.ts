@@ -64,7 +64,8 @@ async function decodeMultipart(contentType: string, body: Buffer): Promise<Decod
 
 /** Form fields arrive as strings: numbers are coerced and `payload` is parsed as JSON. */
 function formToBeacon(fields: Iterable<[string, string]>): Record<string, unknown> {
-  const item: Record<string, unknown> = {};
+  // Null prototype: a field named __proto__ stays a field.
+  const item: Record<string, unknown> = Object.create(null);
   for (const [key, value] of fields) {
     if (NUMERIC_FIELDS.has(key)) item[key] = /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
     else if (key === 'payload') item[key] = parseJsonField(value);

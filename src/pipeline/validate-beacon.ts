@@ -27,7 +27,7 @@ export function normalizeBeacon(item: Record<string, unknown>): Record<string, u
   const out: Record<string, unknown> = {};
   for (const key in item) {
     if (!Object.hasOwn(item, key)) continue;
-    const name = FIELD_ALIASES[key];
+    const name = FIELD_ALIASES.get(key);
     const value = item[key];
     if (name === undefined || value === null || value === undefined) continue;
     if (key !== name && Object.hasOwn(item, name) && item[name] != null) continue;

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import { BlockList } from 'node:net';
 import { Collector } from '../pipeline/collector.js';
 import { compileTrust } from '../pipeline/proxy-trust.js';
+import { RateLimiter } from '../pipeline/rate-limiter.js';
 import { AgentParser } from '../pipeline/user-agent.js';
 import { SaltStore } from '../pipeline/salt-store.js';
 
@@ -37,6 +38,7 @@ export default fp(
         excludeIps: blockList(config.excludeIps),
         queryStrip: app.queryStrip,
         trust: compileTrust(config.trustProxy),
+        rateLimiter: config.rateLimitPerMin === null ? null : new RateLimiter(config.rateLimitPerMin, config.clock),
         queue: app.writer,
         events: app.ingestEvents,
       }),

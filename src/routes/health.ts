@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-// /ready turns 503 before the buffer is full, so a load balancer moves traffic away before loss.
+// /ready turns 503 before memory and disk are both full, so a load balancer moves traffic away before loss.
 const READY_MAX_FILL = 0.9;
 
 /** GET /health (the process serves; database state and buffer fill) and GET /ready. */
@@ -18,14 +18,22 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       database,
       draining: app.draining,
       buffer: { rows: writer.size, capacity: writer.capacity, fill: writer.size / writer.capacity },
+      spool: { rows: writer.spooled },
+      flushFailing: writer.failing,
       written: writer.written,
+      pressure: app.memoryUsage(),
+      underPressure: app.isUnderPressure(),
     };
   });
 
+  const spoolMax = app.config.spoolMaxBytes;
   app.get('/ready', async (_req, reply) => {
-    const fill = app.writer.size / app.writer.capacity;
+    const { writer } = app;
     if (app.draining) return reply.code(503).send({ ready: false, reason: 'draining' });
-    if (fill >= READY_MAX_FILL) return reply.code(503).send({ ready: false, reason: 'buffer nearly full' });
+    const ringFull = writer.size / writer.capacity >= READY_MAX_FILL;
+    const spoolFull = spoolMax === 0 || writer.spooledBytes >= READY_MAX_FILL * spoolMax;
+    if (ringFull && spoolFull) return reply.code(503).send({ ready: false, reason: 'buffer and spool nearly full' });
+    if (app.isUnderPressure()) return reply.code(503).send({ ready: false, reason: 'event loop stalled' });
     return { ready: true };
   });
 }

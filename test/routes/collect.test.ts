@@ -359,13 +359,13 @@ t.test('/metrics needs the bearer token when METRICS_TOKEN is set', async (t) =>
 });
 
 t.test('/health and /ready', async (t) => {
-  const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000' });
+  const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000', SPOOL_MAX_BYTES: '0' });
   const health = await h.app.inject('/health');
   t.equal(health.statusCode, 200);
   t.match(health.json(), { status: 'ok', database: 'up', buffer: { rows: 0, capacity: 10 } });
   t.equal((await h.app.inject('/ready')).statusCode, 200);
   await post(h, JSON.stringify(Array.from({ length: 9 }, (_, i) => ({ url: `https://example.com/${i}` }))));
-  t.equal((await h.app.inject('/ready')).statusCode, 503, 'not ready at 90% fill');
+  t.equal((await h.app.inject('/ready')).statusCode, 503, 'not ready at 90% fill with no spool to take the rest');
   await h.flush();
   t.equal((await h.app.inject('/ready')).statusCode, 200);
   h.app.draining = true;
