@@ -21,13 +21,16 @@ import metricsRoutes from './routes/metrics.js';
 export interface BuildOptions {
   /** A logger instance or pino options; default: from config (LOG_LEVEL, LOG_PRETTY). */
   logger?: FastifyServerOptions['loggerInstance'] | FastifyServerOptions['logger'];
-  /** Time a client has to send a whole request (tests shorten it). */
-  requestTimeoutMs?: number;
+  /** Socket inactivity that closes a connection (tests shorten it). */
+  idleTimeoutMs?: number;
 }
 
-// A beacon is at most 64 KiB: a client that has not sent one in 10 s is stalling (slowloris), and
-// its socket is closed instead of being held.
+// A beacon is at most 64 KiB: a client that has not sent a whole request in 10 s is stalling
+// (slowloris). Node checks this every 30 s, so such a socket is closed within ~40 s.
 const REQUEST_TIMEOUT_MS = 10_000;
+// A socket silent this long is closed. Longer than Node's keep-alive timeout (72 s in Fastify), so
+// idle keep-alive connections from a load balancer are closed by the keep-alive rule, not this one.
+const IDLE_TIMEOUT_MS = 75_000;
 
 export function loggerOptions(config: Pick<Config, 'logLevel' | 'logPretty'>): FastifyServerOptions['logger'] {
   return {
@@ -46,7 +49,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: compileTrust(config.trustProxy),
     bodyLimit: BODY_LIMIT,
-    requestTimeout: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
     clientErrorHandler,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type BuildOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { freshDatabase, type TestDatabase } from './db.js';
 
@@ -56,6 +56,7 @@ export async function buildTestApp(
   env: Record<string, string> = {},
   adjust: (config: Config) => void = () => {},
   db?: TestDatabase,
+  build: Omit<BuildOptions, 'logger'> = {},
 ): Promise<TestApp> {
   db ??= await freshDatabase(t);
   const config = testConfig(db.url, env);
@@ -67,7 +68,7 @@ export async function buildTestApp(
       cb();
     },
   });
-  const app = await buildApp(config, { logger: pino({ level: env.LOG_LEVEL ?? 'info' }, stream) });
+  const app = await buildApp(config, { ...build, logger: pino({ level: env.LOG_LEVEL ?? 'info' }, stream) });
   t.teardown(() => app.close());
   await app.ready();
   return {
