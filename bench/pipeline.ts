@@ -37,7 +37,7 @@ function collector(stages: Stages): Collector {
     keepBots: false, respectDnt: false, excludeIps: new BlockList(), queryStrip: new QueryStripper(['token', 'email']),
     trust: compileTrust(false),
     rateLimiter: null,
-    queue: { push: () => true },
+    queue: { hasRoom: () => true, push: () => true },
     events: { received: () => {}, accepted: () => {}, rejected: () => {}, fieldDropped: () => {} },
   };
   return new Collector(options);

@@ -153,6 +153,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     allowedOrigins = parseOrigins(e.ALLOWED_ORIGINS);
   }
 
+  if (e.FLUSH_MAX_ROWS > e.BUFFER_CAPACITY) {
+    throw new ConfigError('FLUSH_MAX_ROWS', `(${e.FLUSH_MAX_ROWS}) must not exceed BUFFER_CAPACITY (${e.BUFFER_CAPACITY}): the buffer would fill before a flush started`);
+  }
   const dataDir = resolve(e.DATA_DIR);
   const config: Config = {
     port: e.PORT,
@@ -324,12 +327,17 @@ function safe(fn: () => unknown): boolean {
 }
 
 /** HASH_SECRET unset: one random secret, generated on first start and kept in DATA_DIR. */
-function loadOrCreateSecret(dataDir: string): string {
+function loadOrCreateSecret(dataDir: string, attempt = 0): string {
   const file = join(dataDir, 'secret');
   try {
     const existing = readFileSync(file, 'utf8').trim();
     if (existing.length >= 16) return existing;
+    // Empty right after another process created it (wx below), or edited by hand.
+    if (attempt >= 3) {
+      throw new ConfigError('HASH_SECRET', `is unset and ${file} holds fewer than 16 characters: delete the file to generate a new secret, or set HASH_SECRET`);
+    }
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError('HASH_SECRET', `is unset and ${file} cannot be read: ${(err as Error).message}`);
     }
@@ -340,7 +348,7 @@ function loadOrCreateSecret(dataDir: string): string {
     // wx: two processes starting at once must not overwrite each other's secret.
     writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSecret(dataDir);
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateSecret(dataDir, attempt + 1);
     throw new ConfigError('HASH_SECRET', `is unset and ${file} cannot be written (DATA_DIR): ${(err as Error).message}`);
   }
   return secret;

@@ -97,6 +97,11 @@ export class BatchWriter {
     return this.#o.spool?.bytes ?? 0;
   }
 
+  /** Every spooled row, oldest first (see Spool.readAll). */
+  spooledRows(): AsyncGenerator<PageviewRow> {
+    return this.#o.spool?.readAll() ?? (async function* () {})();
+  }
+
   /** Rows written since start. */
   get written(): number {
     return this.#written;
@@ -120,6 +125,12 @@ export class BatchWriter {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#timer = null;
     this.#retryTimer = null;
+  }
+
+  /** Whether push() would take a row now (the spool's byte cap is approximate: a row may still not fit). */
+  hasRoom(): boolean {
+    const spool = this.#o.spool;
+    return (this.#ring.size < this.#ring.capacity && (spool === null || spool.rows === 0)) || (spool !== null && spool.bytes < spool.maxBytes);
   }
 
   /**
@@ -160,7 +171,8 @@ export class BatchWriter {
   async drain(timeoutMs: number): Promise<DrainResult> {
     const deadline = Date.now() + timeoutMs;
     const before = this.#written;
-    if (this.#inFlight) await this.#inFlight;
+    // A flush that hangs must not eat the whole budget (the spill after this still has to run).
+    if (this.#inFlight) await Promise.race([this.#inFlight, sleep(timeoutMs)]);
     while ((this.#ring.size > 0 || this.spooled > 0) && Date.now() < deadline) {
       const ok = await this.flush();
       if (!ok) await sleep(Math.min(this.#retryDelay(), Math.max(0, deadline - Date.now())));
@@ -172,7 +184,7 @@ export class BatchWriter {
   async spill(): Promise<number> {
     const spool = this.#o.spool;
     if (spool === null || this.#ring.size === 0) return 0;
-    if (this.#inFlight) await this.#inFlight;
+    // Not waiting for a flush still in flight: if it commits after all, replaying these rows is a no-op.
     const rows = this.#ring.peek(this.#ring.size);
     // The ring's rows are older than anything spooled: they go before it.
     await spool.prepend(rows);

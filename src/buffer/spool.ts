@@ -76,6 +76,31 @@ export class Spool {
     return this.#bytes;
   }
 
+  get maxBytes(): number {
+    return this.#o.maxBytes;
+  }
+
+  /** Every spooled row, oldest first (to warm the session store at start from what the database has not seen). */
+  async *readAll(): AsyncGenerator<PageviewRow> {
+    await this.settle();
+    for (const segment of [...this.#segments]) {
+      let text: string;
+      try {
+        text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
+      } catch {
+        continue; // removed meanwhile: written
+      }
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        try {
+          yield decodeRow(line);
+        } catch {
+          // a torn line: skipped here, reported when the segment is replayed
+        }
+      }
+    }
+  }
+
   /**
    * Queues rows to be appended. `accepted` is how many fit under the cap (the first ones); the
    * rest are refused. `durable` resolves true once the accepted rows are fsynced, false if the

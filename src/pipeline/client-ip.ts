@@ -1,13 +1,13 @@
 import ipaddr from 'ipaddr.js';
 import type { IpStorage } from '../config.js';
 
-/** The address as one canonical string: IPv4-mapped IPv6 (::ffff:1.2.3.4) becomes plain IPv4. */
-export function canonicalIp(ip: string): string {
-  try {
-    return ipaddr.process(ip).toString();
-  } catch {
-    return ip;
-  }
+/**
+ * The address as one canonical string (IPv4-mapped IPv6 such as ::ffff:1.2.3.4 becomes plain
+ * IPv4), or null when it is not an IP address at all (junk in a trusted X-Forwarded-For).
+ */
+export function canonicalIp(ip: string | undefined): string | null {
+  if (ip === undefined || !ipaddr.isValid(ip)) return null;
+  return ipaddr.process(ip).toString();
 }
 
 /**

@@ -10,7 +10,7 @@ import type { SessionAssignment, SessionStore } from './session-store.js';
 import type { TrustFn } from './proxy-trust.js';
 import type { QueryStripper } from './query-strip.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { cut, sanitizePayload, stripControl, stripMarkup } from './sanitize.js';
+import { cut, sanitizePayload, serializeUrl, stripMarkup } from './sanitize.js';
 import type { AgentParser } from './user-agent.js';
 import { validateBeacon } from './validate-beacon.js';
 import { visitorHash } from './visitor-hash.js';
@@ -29,8 +29,11 @@ export interface IngestEvents {
   fieldDropped(field: string): void;
 }
 
-/** Where accepted rows go (the batch writer). False means it had no room. */
+/** Where accepted rows go (the batch writer). */
 export interface RowQueue {
+  /** False when a row would be refused: checked before a beacon counts in its session. */
+  hasRoom(): boolean;
+  /** False means it had no room after all. */
   push(row: PageviewRow): boolean;
 }
 
@@ -174,6 +177,10 @@ export class Collector {
         events.rejected('origin', 1, `url host ${v.url.host} not allowed`);
         continue;
       }
+      if (!this.#o.queue.hasRoom()) {
+        events.rejected('overflow', 1, 'buffer and spool full');
+        continue;
+      }
       const b = v.beacon;
       const nulled = v.nulled;
       let payload: string | null = null;
@@ -184,9 +191,9 @@ export class Collector {
       for (const field of nulled) events.fieldDropped(field);
 
       const pageUrl = this.#o.queryStrip.strip(v.url);
-      const url = stripControl(pageUrl.href);
+      const url = serializeUrl(pageUrl); // WHATWG output holds no control characters
       const hostname = this.#intern(cut(pageUrl.hostname, COLUMN.hostname));
-      const referrer = b.referrer ? cut(this.#o.queryStrip.strip(new URL(b.referrer)).href, COLUMN.referrer) : null;
+      const referrer = b.referrer ? cut(serializeUrl(this.#o.queryStrip.strip(new URL(b.referrer))), COLUMN.referrer) : null;
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
       const userHash = visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;

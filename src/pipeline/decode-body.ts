@@ -8,6 +8,7 @@ export type Decoded =
   | { ok: false; reason: DecodeRejection; count: number; excerpt: string };
 
 const EXCERPT = 80;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 /** The media type of a Content-Type header, lower-cased, without parameters. */
 export function mediaType(contentType: string | undefined): string {
@@ -67,7 +68,7 @@ function formToBeacon(fields: Iterable<[string, string]>): Record<string, unknow
   // Null prototype: a field named __proto__ stays a field.
   const item: Record<string, unknown> = Object.create(null);
   for (const [key, value] of fields) {
-    if (NUMERIC_FIELDS.has(key)) item[key] = /^-?\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : value;
+    if (NUMERIC_FIELDS.has(key)) item[key] = DECIMAL.test(value.trim()) ? Number(value) : value;
     else if (key === 'payload') item[key] = parseJsonField(value);
     else item[key] = value;
   }

@@ -5,26 +5,42 @@
 export class QueryStripper {
   readonly #names: ReadonlySet<string>;
   readonly #inText: RegExp | null;
+  // A cheap test before splitting the query: a listed name at a parameter's start, or any escape.
+  readonly #maybe: RegExp | null;
 
   constructor(names: readonly string[]) {
     this.#names = new Set(names.map((n) => n.toLowerCase()));
     const escaped = [...this.#names].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
     this.#inText = escaped.length === 0 ? null : new RegExp(`(^|[?&;\\s"'])(${escaped.join('|')})=[^&#\\s"']*`, 'gi');
+    this.#maybe = escaped.length === 0 ? null : new RegExp(`[?&](?:${escaped.join('|')})(?:[=&]|$)|%|\\+`, 'i');
   }
 
-  /** Removes the listed parameters (names compared case-insensitively); the URL is re-serialised only when one was there. */
+  /**
+   * Removes the listed parameters (names compared case-insensitively, after decoding). The other
+   * parameters keep their exact encoding: re-serialising through URLSearchParams would rewrite
+   * "~" as "%7E" and "%20" as "+", lengthening the URL and splitting one page into two strings.
+   */
   strip(url: URL): URL {
-    if (url.search.length < 2 || this.#names.size === 0) return url;
-    let found: string[] | null = null;
-    for (const key of url.searchParams.keys()) {
-      if (this.#names.has(key.toLowerCase())) (found ??= []).push(key);
-    }
-    if (found !== null) for (const key of found) url.searchParams.delete(key);
+    const search = url.search;
+    if (search.length < 2 || this.#maybe === null || !this.#maybe.test(search)) return url;
+    const pieces = search.slice(1).split('&');
+    const kept = pieces.filter((piece) => !this.#names.has(paramName(piece)));
+    if (kept.length < pieces.length) url.search = kept.length === 0 ? '' : '?' + kept.join('&');
     return url;
   }
 
   /** The same parameters' values blanked in free text (log excerpts of rejected bodies). */
   redact(text: string): string {
     return this.#inText === null ? text : text.replace(this.#inText, '$1$2=[redacted]');
+  }
+}
+
+function paramName(piece: string): string {
+  const eq = piece.indexOf('=');
+  const raw = (eq === -1 ? piece : piece.slice(0, eq)).replaceAll('+', ' ');
+  try {
+    return decodeURIComponent(raw).toLowerCase();
+  } catch {
+    return raw.toLowerCase();
   }
 }

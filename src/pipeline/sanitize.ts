@@ -3,11 +3,14 @@
 // C0 and C1 control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-// Anything shaped like a tag: "<" then a letter, "/", "!" or "?", up to the next ">". An unclosed
-// one runs to the end of the string: browsers would still treat "<img src=x onerror=..." as a tag
-// when it is pasted into a page before other markup. A lone "<" as in "a < b" is not a tag.
-const TAG = /<[A-Za-z/!?][^>]*(?:>|$)/g;
+// Anything shaped like a tag: "<" then a letter, "/", "!" or "?", up to the next ">". A lone "<"
+// as in "a < b" is not a tag.
+const TAG = /<[A-Za-z/!?][^>]*>/g;
 const HAS_TAG = /<[A-Za-z/!?]/;
+// What is left of a tag opener with no ">" after it: "<img src=x onerror=..." at the end of a
+// string would still open a tag when pasted into a page before other markup, so its "<" goes
+// (the text stays: "price<max" becomes "pricemax").
+const OPENER = /<(?=[A-Za-z/!?])/g;
 
 /** Removes C0/C1 control characters and repairs lone surrogates (which no column can hold). */
 export function stripControl(s: string): string {
@@ -17,16 +20,26 @@ export function stripControl(s: string): string {
 
 /**
  * Removes control characters and tag-shaped text. Repeats until nothing tag-shaped is left, so
- * "<<b>script>" cannot reassemble into "<script>" after one pass.
+ * "<<b>script>" cannot reassemble into "<script>" after one pass, nor "<<img" into "<img".
  */
 export function stripMarkup(s: string): string {
   s = stripControl(s);
+  // Each pass removes at least one character, so this ends.
   while (HAS_TAG.test(s)) {
     const next = s.replace(TAG, '');
-    if (next === s) break;
-    s = next;
+    s = next === s ? s.replace(OPENER, '') : next;
   }
   return s;
+}
+
+/**
+ * A URL as stored: the WHATWG serialisation, which percent-encodes control characters, spaces,
+ * `<`, `>` and `"`, plus `'`, which it leaves alone in paths (a single-quoted HTML attribute
+ * built from a stored URL must not be breakable).
+ */
+export function serializeUrl(url: URL): string {
+  const href = url.href;
+  return href.includes("'") ? href.replaceAll("'", '%27') : href;
 }
 
 /** Cuts to at most `max` characters (code points, as utf8mb4 VARCHAR counts them). */

@@ -22,6 +22,8 @@ export interface Agent {
 const DEVICES: ReadonlySet<string> = new Set(['desktop', 'mobile', 'tablet']);
 const EMAIL_PROXY = /GoogleImageProxy|YahooMailProxy/;
 const NAME_MAX = 64;
+const MAX_CACHED_HEADER = 1024;
+const MAX_PARSED_HEADER = 1024;
 
 const NO_AGENT: Agent = { stored: null, browser: null, os: null, device: null, bot: true, emailProxy: false };
 
@@ -39,6 +41,8 @@ export class AgentParser {
 
   parse(header: string | undefined): Agent {
     if (header === undefined || header === '') return NO_AGENT;
+    // Real User-Agents are a few hundred characters; a 16 KB one is not kept as a cache key.
+    if (header.length > MAX_CACHED_HEADER) return describe(header.slice(0, MAX_PARSED_HEADER));
     const held = this.#cache.get(header);
     if (held !== undefined) return held;
     const agent = describe(header);

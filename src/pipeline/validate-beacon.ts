@@ -82,5 +82,6 @@ function parseHttpUrl(s: string): URL | null {
 function isReferrer(s: string): boolean {
   const url = URL.parse(s);
   if (url === null) return false;
-  return url.protocol === 'https:' || url.protocol === 'http:' || url.protocol === 'android-app:';
+  // android-app://package/...: an opaque "android-app:<anything>" would be stored unescaped.
+  return (url.protocol === 'https:' || url.protocol === 'http:' || url.protocol === 'android-app:') && url.hostname !== '';
 }

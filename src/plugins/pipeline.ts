@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { BlockList } from 'node:net';
+import type { SessionSnapshot } from '../sinks/sink.js';
 import { Collector } from '../pipeline/collector.js';
 import { compileTrust } from '../pipeline/proxy-trust.js';
 import { RateLimiter } from '../pipeline/rate-limiter.js';
@@ -19,6 +20,18 @@ export default fp(
     const { config } = app;
     const salts = new SaltStore(app.sink, config.clock, (err) => app.log.error({ err }, 'salt rotation failed; retrying'));
     await salts.refresh();
+    if (app.writer.spooled > 0) {
+      // Spooled rows are newer than the sessions table: their snapshots must win, or the next
+      // beacon of such a session would count from the table's older figures.
+      const latest = new Map<string, SessionSnapshot>();
+      for await (const row of app.writer.spooledRows()) {
+        const s = row.session;
+        if (s === null) continue;
+        const held = latest.get(s.start.id);
+        if (held === undefined || s.pageviews + s.events > held.pageviews + held.events) latest.set(s.start.id, s);
+      }
+      await app.sessions.warm([...latest.values()]);
+    }
     app.decorate('salts', salts);
     app.decorate(
       'collector',

@@ -36,7 +36,8 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
     const h = req.headers;
     await collector.ingest(decoded, {
       origin: h.origin,
-      ip: canonicalIp(req.ip),
+      // Junk that a trusted proxy passed on as X-Forwarded-For is no address: the socket's is used instead.
+      ip: canonicalIp(req.ip) ?? canonicalIp(req.socket.remoteAddress) ?? '0.0.0.0',
       userAgent: h['user-agent'],
       peer: req.socket.remoteAddress ?? '',
       cdnCountry: firstHeader(h['cf-ipcountry'] ?? h['cloudfront-viewer-country'] ?? h['x-vercel-ip-country']),

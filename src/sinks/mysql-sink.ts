@@ -68,7 +68,12 @@ export function classifyMysqlError(err: unknown): SinkUnavailableError | SinkRej
 export interface MysqlSinkOptions {
   url: string;
   poolSize: number;
+  /** A statement taking longer fails as transient (a database that hangs instead of refusing). */
+  queryTimeoutMs?: number;
 }
+
+// Well above a healthy flush (milliseconds) and below the shutdown budget's default.
+const DEFAULT_QUERY_TIMEOUT_MS = 8000;
 
 export function mysqlPoolOptions(url: string, poolSize: number): PoolOptions {
   return {
@@ -88,11 +93,13 @@ export function mysqlPoolOptions(url: string, poolSize: number): PoolOptions {
 export class MysqlSink implements Sink {
   readonly description: string;
   readonly #pool: Pool;
+  readonly #timeout: number;
 
   constructor(options: MysqlSinkOptions) {
     const url = new URL(options.url);
     this.description = `mysql ${url.hostname}:${url.port || 3306}${url.pathname}`;
     this.#pool = createPool(mysqlPoolOptions(options.url, options.poolSize));
+    this.#timeout = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
     // CURRENT_TIMESTAMP defaults (created_at) follow the session time zone: make it UTC too.
     this.#pool.pool.on('connection', (conn) => {
       conn.query("SET time_zone = '+00:00'");
@@ -109,11 +116,11 @@ export class MysqlSink implements Sink {
     try {
       conn = await this.#pool.getConnection();
       await conn.beginTransaction();
-      if (rows.length > 0) await conn.query(INSERT_PAGEVIEWS, [rows.map(toValues)]);
+      if (rows.length > 0) await conn.query({ sql: INSERT_PAGEVIEWS, timeout: this.#timeout }, [rows.map(toValues)]);
       // Sorted by id: concurrent instances lock session rows in the same order, avoiding deadlocks.
       if (sessions.length > 0) {
         const ordered = [...sessions].sort((a, b) => (a.start.id < b.start.id ? -1 : 1));
-        await conn.query(UPSERT_SESSIONS, [ordered.map(toSessionValues)]);
+        await conn.query({ sql: UPSERT_SESSIONS, timeout: this.#timeout }, [ordered.map(toSessionValues)]);
       }
       await conn.commit();
       conn.release();
@@ -159,7 +166,7 @@ export class MysqlSink implements Sink {
 
   async ping(): Promise<void> {
     try {
-      await this.#pool.query('SELECT 1');
+      await this.#pool.query({ sql: 'SELECT 1', timeout: 2000 });
     } catch (err) {
       throw classifyMysqlError(err);
     }

@@ -4,12 +4,15 @@ import { cut, sanitizePayload, stripControl, stripMarkup } from '../../src/pipel
 t.test('stripMarkup: tags out, a lone < stays (DESIGN.md examples)', async (t) => {
   t.equal(stripMarkup('<script>alert(1)</script>'), 'alert(1)');
   t.equal(stripMarkup('a < b'), 'a < b');
-  t.equal(stripMarkup('a<b'), 'a', 'a letter after < makes a tag, to the end when unclosed');
+  t.equal(stripMarkup('a<b'), 'ab', 'an unclosed tag opener loses its <, the text stays');
+  t.equal(stripMarkup('price<max and <b>bold</b>'), 'pricebold', 'DESIGN: from < up to the next >');
+  t.equal(stripMarkup('price<max'), 'pricemax');
+  t.equal(stripMarkup('<<img src=x'), 'img src=x', 'no opener reassembles');
   t.equal(stripMarkup('1 <2 and 3> 2'), '1 <2 and 3> 2', '< followed by a digit is not a tag');
   t.equal(stripMarkup('x<!-- c -->y'), 'xy');
   t.equal(stripMarkup('x<?php echo 1 ?>y'), 'xy');
   t.equal(stripMarkup('x</b>y'), 'xy');
-  t.equal(stripMarkup('<img src=x onerror=alert(1)'), '', 'an unclosed tag runs to the end');
+  t.equal(stripMarkup('<img src=x onerror=alert(1)'), 'img src=x onerror=alert(1)', 'an unclosed tag cannot open in a page');
   t.equal(stripMarkup('<<b>script>alert(1)<</b>/script>'), 'alert(1)', 'no reassembly after one pass');
   t.equal(stripMarkup('<scr\u0000ipt>x'), 'x', 'control characters go first, so they cannot split a tag');
 });

@@ -359,7 +359,7 @@ t.test('/metrics needs the bearer token when METRICS_TOKEN is set', async (t) =>
 });
 
 t.test('/health and /ready', async (t) => {
-  const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '1000', SPOOL_MAX_BYTES: '0' });
+  const h = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '10', SPOOL_MAX_BYTES: '0' });
   const health = await h.app.inject('/health');
   t.equal(health.statusCode, 200);
   t.match(health.json(), { status: 'ok', database: 'up', buffer: { rows: 0, capacity: 10 } });
