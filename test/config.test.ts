@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -101,4 +101,14 @@ t.test('HASH_SECRET unset: generated once into DATA_DIR/secret and reused', asyn
   t.equal(b.hashSecret, a.hashSecret, 'same secret after a restart');
   t.equal(readFileSync(join(dataDir, 'secret'), 'utf8').trim(), a.hashSecret);
   t.equal(statSync(join(dataDir, 'secret')).mode & 0o777, 0o600, 'readable by the owner only');
+});
+
+t.test('a secret file too short to use is a configuration error, not a crash', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bi-config-'));
+  writeFileSync(join(dir, 'secret'), 'short\n');
+  fails(t, { DATABASE_URL: DB, DATA_DIR: dir }, 'HASH_SECRET', /fewer than 16 characters: delete the file/);
+});
+
+t.test('FLUSH_MAX_ROWS may not exceed BUFFER_CAPACITY', async (t) => {
+  fails(t, { ...base, BUFFER_CAPACITY: '50', FLUSH_MAX_ROWS: '100' }, 'FLUSH_MAX_ROWS', /must not exceed BUFFER_CAPACITY \(50\)/);
 });

@@ -130,6 +130,11 @@ t.test('SIGTERM during a cut leaves a spool that the next start replays: none lo
   t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'the spool was replayed');
   t.same(await stats(db), { rows: 1000, distinct: 1000 });
   t.match(second.output(), /spool from an earlier run found/);
+  // The visitor comes back: its session continues from the spooled figures, not the table's older ones.
+  await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/back' }), headers: { 'user-agent': CHROME_UA } });
+  t.ok(await until(async () => (await stats(db)).rows === 1001, 10_000));
+  const sessions = await db.query<RowDataPacket>('SELECT pageviews, exit_url FROM sessions');
+  t.same(sessions.map((s) => [s.pageviews, s.exit_url]), [[1001, 'https://example.com/back']], 'one session, every pageview counted');
   const exited2 = once(second.child, 'exit');
   second.child.kill('SIGTERM');
   await exited2;

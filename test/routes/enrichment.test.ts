@@ -158,3 +158,17 @@ t.test('DNT and Sec-GPC are honoured only with RESPECT_DNT=true', async (t) => {
   t.same((await rows(respecting)).map((r) => r.url), ['https://example.com/dnt0']);
   t.equal(await rejected(respecting, 'dnt'), 2);
 });
+
+t.test('URLs: quotes encoded; an opaque android-app referrer is no referrer; junk X-Forwarded-For is no address', async (t) => {
+  const h = await buildTestApp(t, { TRUST_PROXY: 'true', IP_STORAGE: 'full' });
+  await send(h, { url: "https://example.com/it's", referrer: 'android-app:<img src=x onerror=alert(1)>' }, { 'x-forwarded-for': '"><img src=x onerror=alert(1)>' });
+  await send(h, { url: 'https://example.com/ok', referrer: 'android-app://com.google.android.gm/' });
+  await h.flush();
+  const [a, b] = await rows(h);
+  t.equal(a?.url, 'https://example.com/it%27s');
+  t.equal(a?.referrer, null);
+  t.equal(a?.client_ip, '127.0.0.1', 'the socket address instead');
+  t.equal(b?.referrer, 'android-app://com.google.android.gm/');
+  const fields = metricValue((await h.app.inject('/metrics')).body, 'beacons_fields_dropped_total{field="referrer"}');
+  t.equal(fields, 1);
+});
