@@ -37,7 +37,8 @@ function collector(stages: Stages): Collector {
     keepBots: false, respectDnt: false, excludeIps: new BlockList(), queryStrip: new QueryStripper(['token', 'email']),
     trust: compileTrust(false),
     rateLimiter: null,
-    queue: { hasRoom: () => true, push: () => true },
+    queue: { hasRoom: () => true, push: () => true, waitDurable: async () => true },
+    durable: false,
     events: { received: () => {}, accepted: () => {}, rejected: () => {}, fieldDropped: () => {} },
   };
   return new Collector(options);

@@ -48,6 +48,7 @@ export const EnvSchema = Type.Object({
   URL_QUERY_STRIP: Type.String({ default: DEFAULT_QUERY_STRIP }),
   RATE_LIMIT_PER_MIN: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  BUFFER_DURABILITY: Type.Union([Type.Literal('memory'), Type.Literal('disk')], { default: 'memory' }),
   SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
   LOG_LEVEL: { ...LogLevel, default: 'info' },
   LOG_PRETTY: Type.Boolean({ default: false }),
@@ -94,6 +95,8 @@ export interface Config {
   /** Rows kept on disk while the database is away or at shutdown; dead letters. */
   spoolDir: string;
   spoolMaxBytes: number;
+  /** memory: a crash loses the buffer; disk: each accepted row is fsynced to a WAL before the 204. */
+  bufferDurability: 'memory' | 'disk';
   metricsToken: string | undefined;
   logLevel: string;
   logPretty: boolean;
@@ -184,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     rateLimitPerMin: e.RATE_LIMIT_PER_MIN ?? null,
     spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
+    bufferDurability: e.BUFFER_DURABILITY,
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,

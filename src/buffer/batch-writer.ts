@@ -23,6 +23,8 @@ export interface BatchWriterOptions {
   spool: Spool | null;
   /** Where rows the database refuses go. */
   deadLetters: DeadLetters | null;
+  /** BUFFER_DURABILITY=disk: every row taken into the ring is first appended here (fsynced in groups). */
+  wal?: Spool | null;
   events: WriterEvents;
   /** Largest batch in one statement, in rows and in approximate bytes (max_allowed_packet is 16 MiB). */
   maxBatchRows?: number;
@@ -66,6 +68,9 @@ export class BatchWriter {
   #attempt = 0;
   #written = 0;
   #replay: { name: string; rows: PageviewRow[]; next: number } | null = null;
+  // The last appends' fsyncs: what waitDurable() waits for.
+  #walDurable: Promise<boolean> = Promise.resolve(true);
+  #spoolDurable: Promise<boolean> = Promise.resolve(true);
 
   constructor(options: BatchWriterOptions) {
     this.#o = {
@@ -73,6 +78,7 @@ export class BatchWriter {
       maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
       retryBaseMs: 200,
       retryMaxMs: 30_000,
+      wal: null,
       ...options,
     };
     this.#ring = new RingBuffer(options.capacity);
@@ -140,11 +146,21 @@ export class BatchWriter {
   push(row: PageviewRow): boolean {
     const spool = this.#o.spool;
     if (spool !== null && (spool.rows > 0 || this.#ring.size >= this.#ring.capacity)) {
-      return spool.append([row]).accepted === 1;
+      const { accepted, durable } = spool.append([row]);
+      if (accepted === 1) this.#spoolDurable = durable;
+      return accepted === 1;
     }
     if (!this.#ring.push(row)) return false;
+    // The WAL holds the ring's rows in the ring's order, so written rows retire its head.
+    if (this.#o.wal !== null) this.#walDurable = this.#o.wal.append([row]).durable;
     if (this.#ring.size >= this.#o.flushMaxRows && this.#inFlight === null && this.#attempt === 0) void this.flush();
     return true;
+  }
+
+  /** Resolves once every row taken so far is on disk (BUFFER_DURABILITY=disk); false if a write failed. */
+  async waitDurable(): Promise<boolean> {
+    const [wal, spool] = await Promise.all([this.#walDurable, this.#spoolDurable]);
+    return wal && spool;
   }
 
   /**
@@ -189,6 +205,7 @@ export class BatchWriter {
     // The ring's rows are older than anything spooled: they go before it.
     await spool.prepend(rows);
     this.#ring.drop(rows.length);
+    await this.#o.wal?.retire(rows.length); // spooled now: the WAL no longer needs them
     return rows.length;
   }
 
@@ -266,6 +283,7 @@ export class BatchWriter {
     if (batch.from === 'ring') {
       // Only the rows just written leave the ring; pushes during the flush went behind them.
       this.#ring.drop(batch.rows.length);
+      await this.#o.wal?.retire(batch.rows.length);
       return;
     }
     const r = this.#replay;

@@ -42,6 +42,7 @@ export class Spool {
   #writing: Promise<void> = Promise.resolve();
   #rows = 0;
   #bytes = 0;
+  #retired = 0;
 
   private constructor(options: SpoolOptions) {
     this.#o = { segmentBytes: 8 * 1024 * 1024, groupMs: 5, onWriteError: () => {}, ...options };
@@ -185,6 +186,51 @@ export class Spool {
     await rm(join(this.#o.dir, name), { force: true });
     this.#rows -= segment.rows;
     this.#bytes -= segment.bytes;
+  }
+
+  /**
+   * Used as a write-ahead log: the oldest `count` rows are now in the database. Deletes every
+   * segment all of whose rows are, the open one included.
+   */
+  async retire(count: number): Promise<void> {
+    this.#retired += count;
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#flushPending();
+    }
+    // On the write chain: no append can be half-way into a segment this deletes.
+    this.#writing = this.#writing.then(async () => {
+      for (let segment = this.#segments[0]; segment !== undefined && segment.rows <= this.#retired; segment = this.#segments[0]) {
+        if (this.#current?.segment === segment) await this.#closeCurrent();
+        this.#retired -= segment.rows;
+        await this.remove(segment.name);
+      }
+    });
+    await this.#writing;
+  }
+
+  /** Moves every segment of this spool in front of `other`'s (start-up: a WAL left by a crash becomes spool). */
+  async moveBefore(other: Spool): Promise<number> {
+    await this.settle();
+    await this.#closeCurrent();
+    let moved = 0;
+    for (const segment of [...this.#segments].reverse()) {
+      const rows: PageviewRow[] = [];
+      const text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        try {
+          rows.push(decodeRow(line));
+        } catch {
+          // a line torn by the crash: it was never acknowledged
+        }
+      }
+      await other.prepend(rows);
+      await this.remove(segment.name);
+      moved += rows.length;
+    }
+    this.#retired = 0;
+    return moved;
   }
 
   async close(): Promise<void> {

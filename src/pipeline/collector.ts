@@ -35,6 +35,8 @@ export interface RowQueue {
   hasRoom(): boolean;
   /** False means it had no room after all. */
   push(row: PageviewRow): boolean;
+  /** Resolves once every pushed row is on disk (BUFFER_DURABILITY=disk). */
+  waitDurable(): Promise<boolean>;
 }
 
 /** What the collector needs to know about the request, read once per request by the route. */
@@ -72,6 +74,8 @@ export interface CollectorOptions {
   queryStrip: QueryStripper;
   /** TRUST_PROXY as a trust function (for CDN country headers). */
   trust: TrustFn;
+  /** BUFFER_DURABILITY=disk: answer only once the request's rows are fsynced. */
+  durable: boolean;
   /** RATE_LIMIT_PER_MIN, or null when unset. */
   rateLimiter: RateLimiter | null;
   queue: RowQueue;
@@ -238,7 +242,10 @@ export class Collector {
       if (this.#o.queue.push(row)) accepted++;
       else events.rejected('overflow', 1, 'buffer full');
     }
-    if (accepted > 0) events.accepted(accepted);
+    if (accepted > 0) {
+      events.accepted(accepted);
+      if (this.#o.durable) await this.#o.queue.waitDurable();
+    }
   }
 
   /** A CDN's country header when the hop that sent it is a trusted proxy, else the GeoIP lookup. */

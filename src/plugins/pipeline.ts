@@ -51,6 +51,7 @@ export default fp(
         excludeIps: blockList(config.excludeIps),
         queryStrip: app.queryStrip,
         trust: compileTrust(config.trustProxy),
+        durable: config.bufferDurability === 'disk',
         rateLimiter: config.rateLimitPerMin === null ? null : new RateLimiter(config.rateLimitPerMin, config.clock),
         queue: app.writer,
         events: app.ingestEvents,

@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { BatchWriter } from '../buffer/batch-writer.js';
 import { DeadLetters } from '../buffer/dead-letters.js';
@@ -24,6 +26,16 @@ export default fp(
         log.error({ err, rows }, 'spool write failed; these rows are lost');
       },
     });
+    let wal: Spool | null = null;
+    // The WAL is never capped: its rows are already accepted (and in memory).
+    const walOptions = { dir: join(config.spoolDir, 'wal'), maxBytes: Number.MAX_SAFE_INTEGER, groupMs: 2 };
+    if (config.bufferDurability === 'disk' || (await hasFiles(walOptions.dir))) {
+      const left = await Spool.open(walOptions);
+      // A WAL left by a crash: its rows were accepted and may not be written yet; they are older than the spool's.
+      const moved = await left.moveBefore(spool);
+      if (moved > 0) log.warn({ rows: moved }, 'write-ahead log from an unclean stop found; its rows are replayed (those already written are skipped)');
+      if (config.bufferDurability === 'disk') wal = left;
+    }
     if (spool.rows > 0) log.info({ rows: spool.rows, dir: config.spoolDir }, 'spool from an earlier run found; replaying it first');
     const writer = new BatchWriter({
       sink: app.sink,
@@ -32,6 +44,7 @@ export default fp(
       flushIntervalMs: config.flushIntervalMs,
       spool,
       deadLetters: new DeadLetters(config.spoolDir),
+      wal,
       events: app.writerEvents,
     });
     metrics.sources.bufferRows = () => writer.size;
@@ -46,6 +59,7 @@ export default fp(
       try {
         spilled = await writer.spill();
         await spool.close();
+        await wal?.close();
       } catch (err) {
         log.error({ err, dir: config.spoolDir }, 'shutdown: the spool could not be written');
       }
@@ -59,3 +73,11 @@ export default fp(
   },
   { name: 'writer', dependencies: ['config', 'metrics', 'sink'] },
 );
+
+async function hasFiles(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length > 0;
+  } catch {
+    return false;
+  }
+}
