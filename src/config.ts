@@ -65,7 +65,12 @@ export type IpStorage = 'full' | 'truncated' | 'none';
 export interface Config {
   port: number;
   host: string;
+  /** Which store: MySQL/MariaDB at databaseUrl, or the embedded SQLite file at sqlitePath. */
+  store: 'mysql' | 'sqlite';
+  /** mysql://… when store is mysql, else ''. */
   databaseUrl: string;
+  /** The SQLite file when store is sqlite, else ''. */
+  sqlitePath: string;
   dbPoolSize: number;
   dataDir: string;
   migrate: boolean;
@@ -131,14 +136,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
   const warnings: string[] = [];
   const production = e.NODE_ENV === 'production';
 
-  if (e.DATABASE_URL === undefined) {
-    throw new ConfigError(
-      'DATABASE_URL',
-      'is required: set it to your MySQL/MariaDB database, e.g. ' +
-        'DATABASE_URL=mysql://root@127.0.0.1:3306/analytics (the database and tables are created at start if the user may)',
-    );
-  }
-  const databaseUrl = checkDatabaseUrl(e.DATABASE_URL);
+  const dataDir = resolve(e.DATA_DIR);
+  // Unset: the embedded SQLite file, so `npm start` runs anywhere; MySQL/MariaDB is the production store.
+  const database = e.DATABASE_URL === undefined ? { store: 'sqlite' as const, databaseUrl: '', sqlitePath: join(dataDir, 'analytics.db') } : parseDatabaseUrl(e.DATABASE_URL);
 
   let allowedOrigins: Config['allowedOrigins'] = null;
   if (e.ALLOWED_ORIGINS === undefined) {
@@ -159,11 +159,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
   if (e.FLUSH_MAX_ROWS > e.BUFFER_CAPACITY) {
     throw new ConfigError('FLUSH_MAX_ROWS', `(${e.FLUSH_MAX_ROWS}) must not exceed BUFFER_CAPACITY (${e.BUFFER_CAPACITY}): the buffer would fill before a flush started`);
   }
-  const dataDir = resolve(e.DATA_DIR);
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
-    databaseUrl,
+    ...database,
     dbPoolSize: e.DB_POOL_SIZE,
     dataDir,
     migrate: e.MIGRATE,
@@ -237,21 +236,26 @@ function describe(schema: TSchema, fallback: string): string {
   return fallback;
 }
 
-function checkDatabaseUrl(value: string): string {
+function parseDatabaseUrl(value: string): Pick<Config, 'store' | 'databaseUrl' | 'sqlitePath'> {
+  if (value.startsWith('sqlite:')) {
+    const path = value.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') throw new ConfigError('DATABASE_URL', 'names no file: expected sqlite:PATH, e.g. sqlite:./data/analytics.db');
+    return { store: 'sqlite', databaseUrl: '', sqlitePath: resolve(path) };
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a URL: expected mysql://user:pass@host:port/database');
+    throw new ConfigError('DATABASE_URL', 'is not a URL: expected mysql://user:pass@host:port/database or sqlite:PATH');
   }
   if (url.protocol !== 'mysql:') {
-    throw new ConfigError('DATABASE_URL', `has scheme ${url.protocol} but only mysql:// is supported in this version`);
+    throw new ConfigError('DATABASE_URL', `has scheme ${url.protocol}: expected mysql://user:pass@host:port/database or sqlite:PATH`);
   }
   if (!url.hostname) throw new ConfigError('DATABASE_URL', 'has no host: expected mysql://user:pass@host:port/database');
   if (url.pathname.replace(/^\//, '') === '') {
     throw new ConfigError('DATABASE_URL', 'names no database: expected mysql://user:pass@host:port/database');
   }
-  return value;
+  return { store: 'mysql', databaseUrl: value, sqlitePath: '' };
 }
 
 function parseOrigins(value: string): '*' | string[] {

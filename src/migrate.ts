@@ -1,10 +1,10 @@
-// `npm run migrate`: applies pending migrations to DATABASE_URL and exits.
+// `npm run migrate`: applies pending migrations to the configured store and exits.
 import { ConfigError, loadConfig } from './config.js';
-import { migrateMysql } from './sinks/mysql-migrate.js';
+import { migrateStore } from './plugins/sink.js';
 
 try {
   const { config } = loadConfig(process.env);
-  const result = await migrateMysql(config.databaseUrl);
+  const result = await migrateStore(config);
   process.stdout.write(
     result.applied.length > 0
       ? `applied ${result.applied.join(', ')}; schema version ${result.version}\n`
