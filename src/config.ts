@@ -249,7 +249,7 @@ function parseDatabaseUrl(value: string): Pick<Config, 'store' | 'databaseUrl' |
     throw new ConfigError('DATABASE_URL', 'is not a URL: expected mysql://user:pass@host:port/database or sqlite:PATH');
   }
   if (url.protocol !== 'mysql:') {
-    throw new ConfigError('DATABASE_URL', `has scheme ${url.protocol}: expected mysql://user:pass@host:port/database or sqlite:PATH`);
+    throw new ConfigError('DATABASE_URL', `has scheme ${url.protocol.replace(/:$/, '')}: expected mysql://user:pass@host:port/database or sqlite:PATH`);
   }
   if (!url.hostname) throw new ConfigError('DATABASE_URL', 'has no host: expected mysql://user:pass@host:port/database');
   if (url.pathname.replace(/^\//, '') === '') {

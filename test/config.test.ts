@@ -42,6 +42,13 @@ t.test('defaults from DESIGN.md', async (t) => {
   t.match(warnings.join('\n'), /ALLOWED_ORIGINS is unset/);
 });
 
+t.test('the store: embedded SQLite unless DATABASE_URL names MySQL', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bi-config-'));
+  t.match(loadConfig({ HASH_SECRET: 'x'.repeat(20), DATA_DIR: dir }).config, { store: 'sqlite', sqlitePath: join(dir, 'analytics.db'), databaseUrl: '' });
+  t.match(loadConfig({ ...base, DATABASE_URL: 'sqlite:./x/y.db' }).config, { store: 'sqlite', sqlitePath: join(process.cwd(), 'x/y.db') });
+  t.match(loadConfig(base).config, { store: 'mysql', databaseUrl: DB, sqlitePath: '' });
+});
+
 t.test('empty values count as unset', async (t) => {
   const { config } = loadConfig({ ...base, PORT: '', FLUSH_MAX_ROWS: '  ', ALLOWED_ORIGINS: '' });
   t.equal(config.port, 3006);
@@ -50,8 +57,8 @@ t.test('empty values count as unset', async (t) => {
 });
 
 t.test('bad values stop the start, naming the variable', async (t) => {
-  fails(t, { HASH_SECRET: 'x'.repeat(20) }, 'DATABASE_URL', /required.*DATABASE_URL=mysql:\/\//);
-  fails(t, { ...base, DATABASE_URL: 'postgres://x/y' }, 'DATABASE_URL', /mysql:\/\//);
+  fails(t, { ...base, DATABASE_URL: 'postgres://x/y' }, 'DATABASE_URL', /scheme postgres: expected mysql:\/\/.*or sqlite:PATH/);
+  fails(t, { ...base, DATABASE_URL: 'sqlite:' }, 'DATABASE_URL', /names no file/);
   fails(t, { ...base, DATABASE_URL: 'mysql://127.0.0.1:3306' }, 'DATABASE_URL', /names no database/);
   fails(t, { ...base, PORT: 'abc' }, 'PORT', /integer from 0 to 65535 \(got "abc"\)/);
   fails(t, { ...base, PORT: '70000' }, 'PORT', /integer/);

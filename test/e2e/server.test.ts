@@ -175,9 +175,9 @@ t.test('bad configuration stops the real process at start, naming the variable',
     const [code] = await once(child, 'exit');
     return { code, stderr };
   };
-  const noDb = await run({});
-  t.equal(noDb.code, 1);
-  t.match(noDb.stderr, /DATABASE_URL is required: set it to .*DATABASE_URL=mysql:\/\//);
+  const badDb = await run({ DATABASE_URL: 'postgres://localhost/x' });
+  t.equal(badDb.code, 1);
+  t.match(badDb.stderr, /DATABASE_URL has scheme postgres: expected mysql:\/\/.* or sqlite:PATH/);
   const badPort = await run({ DATABASE_URL: 'mysql://root@127.0.0.1:3306/x', PORT: 'eighty' });
   t.equal(badPort.code, 1);
   t.match(badPort.stderr, /PORT must be an integer/);
