@@ -1,11 +1,12 @@
 // Over a real socket: the app listening on a port, and the real process with a real signal.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildTestApp, CHROME_UA, SAFARI_IOS_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
@@ -281,4 +282,34 @@ t.test('GeoIP over HTTP with only TRUST_PROXY set, and SIGHUP reloading the data
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   t.equal((await exited)[0], 0);
+});
+
+t.test('zero configuration: no database settings, no ALLOWED_ORIGINS: it warns, accepts, and the SQLite file has the rows and sessions after SIGTERM', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bi-zero-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  delete env.ALLOWED_ORIGINS;
+  delete env.HASH_SECRET;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  t.teardown(() => child.kill('SIGKILL'));
+  const base = `http://127.0.0.1:${port}`;
+  t.ok(await until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
+  t.match(output, /ALLOWED_ORIGINS is unset/);
+  t.match(output, new RegExp(`store ready: sqlite ${join(dataDir, 'analytics.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  for (const url of ['https://example.com/', 'https://example.com/pricing']) {
+    const res = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url }), headers: { 'user-agent': CHROME_UA, origin: 'https://example.com' } });
+    t.equal(res.status, 204);
+  }
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  t.equal((await exited)[0], 0);
+  const db = new Database(join(dataDir, 'analytics.db'), { readonly: true });
+  t.teardown(() => db.close());
+  t.same((db.prepare('SELECT url FROM pageviews ORDER BY id').all() as { url: string }[]).map((r) => r.url), ['https://example.com/', 'https://example.com/pricing']);
+  t.match(db.prepare('SELECT pageviews, exit_url FROM sessions').all(), [{ pageviews: 2, exit_url: 'https://example.com/pricing' }]);
+  t.ok(readFileSync(join(dataDir, 'secret'), 'utf8').trim().length >= 32, 'a secret was generated');
 });
