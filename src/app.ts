@@ -4,19 +4,20 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { compileTrust } from './pipeline/proxy-trust.js';
 import { BODY_LIMIT } from './pipeline/beacon-schema.js';
+import adminPlugin from './plugins/admin.js';
 import bodyParsers from './plugins/body-parsers.js';
 import configPlugin from './plugins/config.js';
 import geoipPlugin from './plugins/geoip.js';
 import corsPlugin from './plugins/cors.js';
 import metricsPlugin from './plugins/metrics.js';
 import pressurePlugin from './plugins/pressure.js';
+import retentionPlugin from './plugins/retention.js';
 import pipelinePlugin from './plugins/pipeline.js';
 import sessionsPlugin from './plugins/sessions.js';
 import sinkPlugin from './plugins/sink.js';
 import writerPlugin from './plugins/writer.js';
 import collectRoutes from './routes/collect.js';
-import healthRoutes from './routes/health.js';
-import metricsRoutes from './routes/metrics.js';
+
 
 export interface BuildOptions {
   /** A logger instance or pino options; default: from config (LOG_LEVEL, LOG_PRETTY). */
@@ -67,8 +68,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(corsPlugin);
   await app.register(bodyParsers);
   await app.register(collectRoutes);
-  await app.register(healthRoutes);
-  await app.register(metricsRoutes);
+  await app.register(retentionPlugin);
+  await app.register(adminPlugin);
   return app;
 }
 

@@ -47,6 +47,8 @@ export const EnvSchema = Type.Object({
   EXCLUDE_IPS: Type.Optional(Type.String({ minLength: 1 })),
   URL_QUERY_STRIP: Type.String({ default: DEFAULT_QUERY_STRIP }),
   RATE_LIMIT_PER_MIN: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+  RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36_500 })),
+  ADMIN_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
   BUFFER_DURABILITY: Type.Union([Type.Literal('memory'), Type.Literal('disk')], { default: 'memory' }),
   SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
@@ -95,6 +97,10 @@ export interface Config {
   excludeIps: string[];
   /** Lower-cased query parameter names removed from url and referrer. */
   urlQueryStrip: string[];
+  /** Rows and sessions older than this many days are deleted daily; null: kept forever. */
+  retentionDays: number | null;
+  /** Port for /metrics, /health and /ready; null: the public port serves them. */
+  adminPort: number | null;
   /** Beacons per client address per minute; null: no limit. */
   rateLimitPerMin: number | null;
   /** Rows kept on disk while the database is away or at shutdown; dead letters. */
@@ -136,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
   const warnings: string[] = [];
   const production = e.NODE_ENV === 'production';
 
+  if (e.ADMIN_PORT !== undefined && e.ADMIN_PORT !== 0 && e.ADMIN_PORT === e.PORT) {
+    throw new ConfigError('ADMIN_PORT', `(${e.ADMIN_PORT}) must differ from PORT: leave it unset to serve the ops routes on the public port`);
+  }
   const dataDir = resolve(e.DATA_DIR);
   // Unset: the embedded SQLite file, so `npm start` runs anywhere; MySQL/MariaDB is the production store.
   const database = e.DATABASE_URL === undefined ? { store: 'sqlite' as const, databaseUrl: '', sqlitePath: join(dataDir, 'analytics.db') } : parseDatabaseUrl(e.DATABASE_URL);
@@ -184,6 +193,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     excludeIps: parseExcludeIps(e.EXCLUDE_IPS),
     urlQueryStrip: e.URL_QUERY_STRIP.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
     rateLimitPerMin: e.RATE_LIMIT_PER_MIN ?? null,
+    retentionDays: e.RETENTION_DAYS ?? null,
+    adminPort: e.ADMIN_PORT ?? null,
     spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
     bufferDurability: e.BUFFER_DURABILITY,

@@ -46,3 +46,6 @@ closeWithGrace(
 process.on('SIGHUP', () => void started.reloadGeoip());
 
 await started.listen({ port: config.port, host: config.host });
+if (started.admin !== null && config.adminPort !== null) {
+  await started.admin.listen({ port: config.adminPort, host: config.host });
+}

@@ -73,6 +73,9 @@ t.test('bad values stop the start, naming the variable', async (t) => {
   fails(t, { ...base, ALLOWED_ORIGINS: 'example.com' }, 'ALLOWED_ORIGINS', /origin/);
   fails(t, { ...base, ALLOWED_ORIGINS: 'https://example.com/path' }, 'ALLOWED_ORIGINS', /exact origins/);
   fails(t, { ...base, NODE_ENV: 'production' }, 'ALLOWED_ORIGINS', /must be set when NODE_ENV=production/);
+  fails(t, { ...base, PORT: '3006', ADMIN_PORT: '3006' }, 'ADMIN_PORT', /must differ from PORT/);
+  fails(t, { ...base, RETENTION_DAYS: '0' }, 'RETENTION_DAYS', /integer/);
+  fails(t, { ...base, BUFFER_DURABILITY: 'fsync' }, 'BUFFER_DURABILITY', /one of memory, disk/);
 });
 
 t.test('secrets are never echoed in errors', async (t) => {

@@ -3,9 +3,13 @@ import type { FastifyInstance } from 'fastify';
 // /ready turns 503 before memory and disk are both full, so a load balancer moves traffic away before loss.
 const READY_MAX_FILL = 0.9;
 
-/** GET /health (the process serves; database state and buffer fill) and GET /ready. */
-export default async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/health', async () => {
+/**
+ * GET /health (the process serves; database state and buffer fill) and GET /ready. With
+ * ADMIN_PORT they are registered on the admin instance and read the service's state from `source`.
+ */
+export default async function healthRoutes(routes: FastifyInstance, opts: { source?: FastifyInstance }): Promise<void> {
+  const app = opts.source ?? routes;
+  routes.get('/health', async () => {
     let database: 'up' | 'down' = 'up';
     try {
       await app.sink.ping();
@@ -27,7 +31,7 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
   });
 
   const spoolMax = app.config.spoolMaxBytes;
-  app.get('/ready', async (_req, reply) => {
+  routes.get('/ready', async (_req, reply) => {
     const { writer } = app;
     if (app.draining) return reply.code(503).send({ ready: false, reason: 'draining' });
     const ringFull = writer.size / writer.capacity >= READY_MAX_FILL;

@@ -2,12 +2,13 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 
 /** GET /metrics in Prometheus text; behind `Authorization: Bearer METRICS_TOKEN` when that is set. */
-export default async function metricsRoutes(app: FastifyInstance): Promise<void> {
+export default async function metricsRoutes(routes: FastifyInstance, opts: { source?: FastifyInstance }): Promise<void> {
+  const app = opts.source ?? routes;
   const token = app.config.metricsToken;
   const expected = token === undefined ? null : Buffer.from(`Bearer ${token}`);
   const { registry } = app.metrics;
 
-  app.get('/metrics', async (req, reply) => {
+  routes.get('/metrics', async (req, reply) => {
     if (expected !== null) {
       const given = Buffer.from(req.headers.authorization ?? '');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

@@ -164,6 +164,17 @@ export class MysqlSink implements Sink {
     }
   }
 
+  async deleteOlderThan(table: 'pageviews' | 'sessions', cutoff: number, limit: number): Promise<number> {
+    const column = table === 'pageviews' ? 'server_timestamp' : 'last_seen_at';
+    try {
+      // Single-table DELETE ... LIMIT: each statement locks a few thousand index entries, not the table.
+      const [result] = await this.#pool.query({ sql: `DELETE FROM ${table} WHERE ${column} < ? LIMIT ?`, timeout: this.#timeout }, [new Date(cutoff), limit]);
+      return (result as { affectedRows: number }).affectedRows;
+    } catch (err) {
+      throw classifyMysqlError(err);
+    }
+  }
+
   async ping(): Promise<void> {
     try {
       await this.#pool.query({ sql: 'SELECT 1', timeout: 2000 });

@@ -82,7 +82,15 @@ export interface Batch {
   sessions: readonly SessionSnapshot[];
 }
 
-export interface Sink extends SaltRepository, SessionRepository {
+export interface RetentionRepository {
+  /**
+   * Deletes at most `limit` rows of `table` older than `cutoff` (epoch ms; pageviews by
+   * server_timestamp, sessions by last_seen_at) and says how many: small batches, short locks.
+   */
+  deleteOlderThan(table: 'pageviews' | 'sessions', cutoff: number, limit: number): Promise<number>;
+}
+
+export interface Sink extends SaltRepository, SessionRepository, RetentionRepository {
   /** 'mysql' or 'sqlite', and where: for the start-up log line. */
   readonly description: string;
   /** Writes a batch atomically and idempotently (a retried batch never duplicates or double-counts). */

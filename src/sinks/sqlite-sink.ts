@@ -65,6 +65,8 @@ export class SqliteSink implements Sink {
   readonly #selectSalt: Database.Statement;
   readonly #deleteSalts: Database.Statement;
   readonly #activeSessions: Database.Statement;
+  readonly #deletePageviews: Database.Statement;
+  readonly #deleteSessions: Database.Statement;
 
   constructor(path: string) {
     this.description = `sqlite ${path}`;
@@ -78,6 +80,8 @@ export class SqliteSink implements Sink {
     this.#insertSalt = this.#db.prepare('INSERT INTO salts (day, salt) VALUES (?, ?) ON CONFLICT (day) DO NOTHING');
     this.#selectSalt = this.#db.prepare('SELECT salt FROM salts WHERE day = ?');
     this.#deleteSalts = this.#db.prepare('DELETE FROM salts WHERE day < ?');
+    this.#deletePageviews = this.#db.prepare('DELETE FROM pageviews WHERE id IN (SELECT id FROM pageviews WHERE server_timestamp < ? LIMIT ?)');
+    this.#deleteSessions = this.#db.prepare('DELETE FROM sessions WHERE session_id IN (SELECT session_id FROM sessions WHERE last_seen_at < ? LIMIT ?)');
     this.#activeSessions = this.#db.prepare(`SELECT ${SESSION_COLUMNS.join(', ')} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`);
   }
 
@@ -116,6 +120,15 @@ export class SqliteSink implements Sink {
   async loadActiveSessions(since: number, limit: number): Promise<SessionSnapshot[]> {
     try {
       return (this.#activeSessions.all(new Date(since).toISOString(), limit) as SessionRowText[]).map(fromSessionRow);
+    } catch (err) {
+      throw classifySqliteError(err);
+    }
+  }
+
+  async deleteOlderThan(table: 'pageviews' | 'sessions', cutoff: number, limit: number): Promise<number> {
+    const stmt = table === 'pageviews' ? this.#deletePageviews : this.#deleteSessions;
+    try {
+      return stmt.run(new Date(cutoff).toISOString(), limit).changes;
     } catch (err) {
       throw classifySqliteError(err);
     }

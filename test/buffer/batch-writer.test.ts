@@ -35,6 +35,9 @@ class RecordingSink implements Sink {
   async loadActiveSessions() {
     return [];
   }
+  async deleteOlderThan() {
+    return 0;
+  }
   async ping() {}
   async close() {}
 }
