@@ -1,0 +1,98 @@
+// There is no Docker engine here: read docker-compose.yml and the Dockerfile and check that they
+// agree with the configuration schema and the service (variables, ports, health path, files).
+import { existsSync, readFileSync } from 'node:fs';
+import t from 'tap';
+import { parse } from 'yaml';
+import { EnvSchema, loadConfig } from '../src/config.js';
+import { buildTestApp } from './helpers/app.js';
+
+const root = new URL('../', import.meta.url);
+const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8')) as {
+  services: Record<string, { image?: string; build?: string; environment?: Record<string, string | number>; ports?: string[]; depends_on?: Record<string, { condition: string }>; healthcheck?: { test: string[] }; volumes?: string[]; init?: boolean }>;
+  volumes: Record<string, unknown>;
+};
+const dockerfile = readFileSync(new URL('Dockerfile', root), 'utf8');
+const instructions = dockerfile
+  .replace(/\\\n\s*/g, ' ')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.trim().startsWith('#'))
+  .map((l) => {
+    const [word, ...rest] = l.trim().split(/\s+/);
+    return { word: (word as string).toUpperCase(), args: rest.join(' ') };
+  });
+const schemaVars = new Set([...Object.keys(EnvSchema.properties)]);
+
+/** The value compose would give when nothing is set in the environment: `${X:-default}` -> default. */
+function composeDefault(value: string | number): string | undefined {
+  const s = String(value);
+  const m = /^\$\{(\w+)(:-|:\?)(.*)\}$/.exec(s);
+  if (m === null) return s.replace(/\$\{(\w+):-([^}]*)\}/g, '$2');
+  return m[2] === ':-' ? m[3] : undefined;
+}
+
+const collector = compose.services.collector;
+const db = compose.services.db;
+
+t.test('docker-compose.yml: every variable given to the service is one the config reads, with a valid default', async (t) => {
+  t.ok(collector && db, 'a db and a collector service');
+  const env = collector?.environment ?? {};
+  for (const name of Object.keys(env)) t.ok(schemaVars.has(name), `${name} is in the config schema`);
+  // The documented defaults pass validation together (ALLOWED_ORIGINS must be given: use an example).
+  const defaults: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    const d = composeDefault(value);
+    if (d !== undefined && d !== '') defaults[name] = d;
+  }
+  defaults.ALLOWED_ORIGINS = 'https://example.com';
+  const { config } = loadConfig({ ...defaults, NODE_ENV: 'production', HASH_SECRET: 'compose-test-secret-0123' });
+  t.equal(config.store, 'mysql');
+  t.equal(config.port, 3006);
+  t.match(String(env.ALLOWED_ORIGINS), /:\?/, 'compose refuses to start without ALLOWED_ORIGINS, with a message');
+  const url = new URL(composeDefault(env.DATABASE_URL as string) as string);
+  t.equal(url.hostname, 'db', 'DATABASE_URL points at the db service');
+  t.equal(url.port, '3306');
+  t.equal(url.pathname, `/${db?.environment?.MARIADB_DATABASE}`);
+  t.equal(decodeURIComponent(url.username), db?.environment?.MARIADB_USER);
+  t.equal(url.password, composeDefault(db?.environment?.MARIADB_PASSWORD as string));
+});
+
+t.test('docker-compose.yml: MariaDB with a healthcheck and a named volume; the service waits for it', async (t) => {
+  t.match(db?.image, /^mariadb:(10\.11|11\.4)/);
+  t.ok(db?.healthcheck?.test.length, 'db healthcheck');
+  t.same(collector?.depends_on, { db: { condition: 'service_healthy' } });
+  const named = (v: string) => v.split(':')[0] as string;
+  t.ok(db?.volumes?.some((v) => named(v) in compose.volumes), 'db data in a named volume');
+  t.ok(collector?.volumes?.some((v) => named(v) in compose.volumes && v.endsWith(':/app/data')), 'DATA_DIR (spool, WAL) in a named volume');
+  t.equal(collector?.build, '.', 'built from the repository Dockerfile');
+  t.equal(collector?.init, true);
+  const [published] = collector?.ports ?? [];
+  t.match(published, /:3006$/, 'the container port is PORT');
+});
+
+t.test('Dockerfile: multi-stage, production deps, non-root, NODE_ENV=production, exec-form CMD, healthcheck on /health', async (t) => {
+  const from = instructions.filter((i) => i.word === 'FROM');
+  t.ok(from.length >= 2, 'multi-stage');
+  t.match(dockerfile, /npm prune --omit=dev|npm ci --omit=dev/, 'production dependencies only');
+  const user = instructions.filter((i) => i.word === 'USER').at(-1);
+  t.ok(user && user.args !== 'root' && user.args !== '0', 'runs as a non-root user');
+  const envs = instructions.filter((i) => i.word === 'ENV').map((i) => i.args.split('=')[0] as string);
+  for (const name of envs) t.ok(schemaVars.has(name) || name === 'NODE_ENV', `ENV ${name} is in the config schema`);
+  t.match(dockerfile, /ENV NODE_ENV=production/);
+  t.match(dockerfile, /ENV PORT=3006/);
+  t.match(instructions.find((i) => i.word === 'EXPOSE')?.args, /^3006$/);
+  const cmd = instructions.filter((i) => i.word === 'CMD').at(-1);
+  t.same(JSON.parse(cmd?.args ?? 'null'), ['node', 'dist/server.js'], 'exec form: SIGTERM reaches node');
+  const health = instructions.find((i) => i.word === 'HEALTHCHECK');
+  t.match(health?.args, /\/health/);
+  for (const copy of instructions.filter((i) => i.word === 'COPY' && !i.args.includes('--from'))) {
+    const parts = copy.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+    for (const source of parts.slice(0, -1)) t.ok(existsSync(new URL(source, root)), `COPY source ${source} exists`);
+  }
+  t.ok(existsSync(new URL('src/server.ts', root)), 'dist/server.js is built from src/server.ts');
+});
+
+t.test('the health path in the Dockerfile is a route of the service', async (t) => {
+  const h = await buildTestApp(t);
+  t.ok(h.app.hasRoute({ method: 'GET', url: '/health' }));
+  t.equal((await h.app.inject('/health')).statusCode, 200);
+});
