@@ -1,4 +1,5 @@
-// The writer against the real database: lost commit replies and rows the database refuses.
+// The writer against the real store (TEST_STORE: MariaDB or SQLite): lost commit replies and rows
+// the database refuses.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,10 +7,19 @@ import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { BatchWriter, type WriterEvents } from '../../src/buffer/batch-writer.js';
 import { DeadLetters } from '../../src/buffer/dead-letters.js';
-import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
+import { loadConfig } from '../../src/config.js';
+import { migrateStore } from '../../src/plugins/sink.js';
 import { MysqlSink } from '../../src/sinks/mysql-sink.js';
-import { SinkUnavailableError, type Batch, type PageviewRow } from '../../src/sinks/sink.js';
-import { freshDatabase } from '../helpers/db.js';
+import { SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
+import { SqliteSink } from '../../src/sinks/sqlite-sink.js';
+import { freshDatabase, type TestDatabase } from '../helpers/db.js';
+
+/** The sink the service would open for this database, migrated. */
+async function openSink(db: TestDatabase): Promise<Sink> {
+  const { config } = loadConfig({ DATABASE_URL: db.url, HASH_SECRET: 'writer-test-secret-0123' });
+  await migrateStore(config);
+  return config.store === 'mysql' ? new MysqlSink({ url: config.databaseUrl, poolSize: 2 }) : new SqliteSink(config.sqlitePath);
+}
 
 function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
   const id = Buffer.alloc(16);
@@ -34,12 +44,11 @@ function recorder() {
 
 t.test('a flush whose reply is lost after the commit is retried without duplicating anything', async (t) => {
   const db = await freshDatabase(t);
-  await migrateMysql(db.url);
-  const real = new MysqlSink({ url: db.url, poolSize: 2 });
+  const real = await openSink(db);
   t.teardown(() => real.close());
   let loseNext = 1;
   // Commits for real, then behaves as if the connection died before the OK arrived.
-  const sink = Object.assign(Object.create(real) as MysqlSink, {
+  const sink: Sink = Object.assign(Object.create(real) as Sink, {
     async writeBatch(batch: Batch) {
       await real.writeBatch(batch);
       if (loseNext-- > 0) throw new SinkUnavailableError('connection lost after COMMIT', { code: 'PROTOCOL_CONNECTION_LOST' });
@@ -62,8 +71,7 @@ t.test('a flush whose reply is lost after the commit is retried without duplicat
 
 t.test('a batch holding rows the database refuses writes the others and dead-letters those', async (t) => {
   const db = await freshDatabase(t);
-  await migrateMysql(db.url);
-  const sink = new MysqlSink({ url: db.url, poolSize: 2 });
+  const sink = await openSink(db);
   t.teardown(() => sink.close());
   const dir = mkdtempSync(join(tmpdir(), 'bi-dead-'));
   const deadLetters = new DeadLetters(dir);
@@ -81,7 +89,7 @@ t.test('a batch holding rows the database refuses writes the others and dead-let
   t.same(seen.dead.sort(), ['https://a.example/37', 'https://a.example/81']);
   const lines = readFileSync(deadLetters.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   t.equal(lines.length, 2);
-  t.match(lines.find((l) => l.row.url.endsWith('/37')), { code: /^ER_/, error: /JSON|CONSTRAINT/i, row: { payload: '{"broken": ' } });
-  t.match(lines.find((l) => l.row.url.endsWith('/81')), { code: /ER_DATA_TOO_LONG/, error: /hostname/ });
+  t.match(lines.find((l) => l.row.url.endsWith('/37')), { code: /^(ER_|SQLITE_CONSTRAINT)/, error: /JSON|CONSTRAINT/i, row: { payload: '{"broken": ' } });
+  t.match(lines.find((l) => l.row.url.endsWith('/81')), { code: /^(ER_DATA_TOO_LONG|SQLITE_CONSTRAINT)/, error: /hostname/ });
   t.equal(seen.failed, 0, 'a refusal is not an outage');
 });
