@@ -1,0 +1,181 @@
+// npm run bench: the service against bare Fastify (the ceiling) and a per-row-INSERT endpoint (the
+// reference tutorial's design), all running at once on this machine, driven by autocannon from this
+// process in alternating rounds. Figures from different moments do not compare on a noisy 2-core
+// machine, so each round is compared with the bare round next to it, as a ratio.
+//   MODES=single,batch,sessions ROUNDS=2 SECONDS=10 CONNECTIONS=50 npm run bench [-- --json]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import { createConnection } from 'mysql2/promise';
+
+const JSON_OUT = process.argv.includes('--json');
+const MODES = (process.env.MODES ?? 'single,batch,sessions').split(',') as Mode[];
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const SERVER = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+const log = (s: string) => { if (!JSON_OUT) console.log(s); };
+
+type Mode = 'single' | 'batch' | 'sessions';
+const BATCH: Record<Mode, number> = { single: 1, batch: 20, sessions: 1 };
+
+interface Target {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  count: () => Promise<number>;
+  drained: () => Promise<boolean>;
+  metrics: () => Promise<string>;
+}
+
+async function freshMysql(name: string): Promise<string> {
+  const db = `bench_${name}_${process.pid}`;
+  const admin = await createConnection({ uri: SERVER });
+  await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+  await admin.query(`CREATE DATABASE \`${db}\``);
+  await admin.end();
+  return `${SERVER}/${db}`;
+}
+
+async function mysqlCount(url: string): Promise<number> {
+  const conn = await createConnection({ uri: url });
+  try {
+    const [rows] = await conn.query('SELECT COUNT(*) AS n FROM pageviews');
+    return Number((rows as { n: number }[])[0]?.n);
+  } finally {
+    await conn.end();
+  }
+}
+
+async function start(name: string, port: number, script: string, env: Record<string, string>, count: () => Promise<number>, service: boolean): Promise<Target> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    const ok = service ? (await fetch(`${base}/ready`).catch(() => null))?.status === 200 : (await fetch(`${base}/collect`, { method: 'POST', body: '{}' }).catch(() => null))?.status === 204;
+    if (ok) break;
+    await sleep(100);
+  }
+  return {
+    name, port, child, count,
+    drained: async () => {
+      if (!service) return true;
+      const h = (await (await fetch(`${base}/health`)).json()) as { buffer: { rows: number }; spool: { rows: number } };
+      return h.buffer.rows === 0 && h.spool.rows === 0;
+    },
+    metrics: async () => (service ? (await fetch(`${base}/metrics`)).text() : ''),
+  };
+}
+
+function metric(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+function peakRssMb(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function drive(port: number, mode: Mode): Promise<{ rps: number; p50: number; p99: number; answered: number; errors: number }> {
+  const beacon = (i: number) => ({ url: `https://shop.example/p/${i % 50}?utm_source=news`, referrer: 'https://www.google.com/', viewportW: 1280, viewportH: 720 });
+  const body = mode === 'batch' ? JSON.stringify(Array.from({ length: 20 }, (_, i) => beacon(i))) : JSON.stringify(beacon(0));
+  let n = 0;
+  const r = await autocannon({
+    url: `http://127.0.0.1:${port}/collect`, method: 'POST', connections: CONNECTIONS, duration: SECONDS,
+    headers: { 'content-type': 'text/plain', 'user-agent': UA },
+    body,
+    // Sessions-heavy: every request from another visitor (another address via X-Forwarded-For).
+    ...(mode === 'sessions'
+      ? { requests: [{ setupRequest: (req: autocannon.Request) => { n++; return { ...req, headers: { ...req.headers, 'x-forwarded-for': `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` } }; } }] }
+      : {}),
+  });
+  return { rps: r.requests.average * BATCH[mode], p50: r.latency.p50, p99: r.latency.p99, answered: r['2xx'] * BATCH[mode], errors: r.errors + r.non2xx };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
+const serviceEnv = { HASH_SECRET: 'bench-secret-0123456789', TRUST_PROXY: 'loopback', FLUSH_INTERVAL_MS: '1000' };
+const mysqlUrl = await freshMysql('service');
+const perRowUrl = await freshMysql('perrow');
+const sqlitePath = join(dataDir, 'analytics.db');
+const targets: Target[] = [
+  await start('bare fastify', 3301, 'bench/bare-server.mjs', {}, async () => 0, false),
+  await start('per-row INSERT', 3302, 'bench/per-row-server.mjs', { DATABASE_URL: perRowUrl }, () => mysqlCount(perRowUrl), false),
+  await start('service (MariaDB)', 3303, 'dist/server.js', { ...serviceEnv, DATABASE_URL: mysqlUrl, DATA_DIR: join(dataDir, 'm') }, () => mysqlCount(mysqlUrl), true),
+  await start('service (SQLite)', 3304, 'dist/server.js', { ...serviceEnv, DATABASE_URL: `sqlite:${sqlitePath}`, DATA_DIR: join(dataDir, 's') }, async () => {
+    const db = new Database(sqlitePath, { readonly: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM pageviews').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }, true),
+];
+
+const report: Record<string, unknown>[] = [];
+log(`beacon-ingest bench: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
+  `autocannon ${CONNECTIONS} connections, ${SECONDS} s rounds, ${ROUNDS} rounds per mode, targets alternating`);
+try {
+  for (const mode of MODES) {
+    const rounds: Record<string, { rps: number; p50: number; p99: number; ratio: number; p99ratio: number }[]> = {};
+    const answered: Record<string, number> = {};
+    const stored: Record<string, number> = {};
+    for (const t of targets) {
+      rounds[t.name] = [];
+      answered[t.name] = 0;
+      stored[t.name] = -(await t.count());
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      let bare = { rps: 1, p99: 1 };
+      for (const t of targets) {
+        const r = await drive(t.port, mode);
+        if (r.errors > 0) throw new Error(`${t.name}: ${r.errors} errors or non-2xx answers`);
+        if (t === targets[0]) bare = r;
+        rounds[t.name]!.push({ ...r, ratio: r.rps / bare.rps, p99ratio: r.p99 / Math.max(1, bare.p99) });
+        answered[t.name]! += r.answered;
+        log(`  ${mode} round ${round + 1}: ${t.name.padEnd(18)} ${Math.round(r.rps)} beacons/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
+        // Let the service write what it buffered before the next target takes the cores.
+        for (let i = 0; i < 600 && !(await t.drained()); i++) await sleep(100);
+      }
+    }
+    log(`\n${mode} (${BATCH[mode]} beacon${BATCH[mode] > 1 ? 's' : ''} per request${mode === 'sessions' ? ', a new visitor every request' : ''}):`);
+    log('| target | beacons/s | × bare | p50 ms | p99 ms | p99 × bare | peak RSS MB | answered | stored | rows/flush | ms/flush |');
+    log('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const t of targets) {
+      const rs = rounds[t.name]!;
+      const m = await t.metrics();
+      stored[t.name]! += await t.count();
+      const flushes = metric(m, 'flush_duration_seconds_count');
+      const row = {
+        mode, target: t.name, beaconsPerSecond: Math.round(median(rs.map((r) => r.rps))), ratioToBare: median(rs.map((r) => r.ratio)),
+        p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), p99RatioToBare: median(rs.map((r) => r.p99ratio)),
+        peakRssMb: peakRssMb(t.child.pid), answered: answered[t.name], stored: t === targets[0] ? null : stored[t.name],
+        rowsPerFlush: flushes ? Math.round(metric(m, 'rows_written_total') / flushes) : null,
+        msPerFlush: flushes ? Number(((metric(m, 'flush_duration_seconds_sum') / flushes) * 1000).toFixed(1)) : null,
+      };
+      report.push(row);
+      log(`| ${t.name} | ${row.beaconsPerSecond} | ${row.ratioToBare.toFixed(2)} | ${row.p50} | ${row.p99} | ${row.p99RatioToBare.toFixed(2)} | ${row.peakRssMb} | ${row.answered} | ${row.stored ?? '–'} | ${row.rowsPerFlush ?? '–'} | ${row.msPerFlush ?? '–'} |`);
+    }
+    log('');
+  }
+} finally {
+  for (const t of targets) {
+    t.child.kill('SIGTERM');
+    await once(t.child, 'exit');
+  }
+  const admin = await createConnection({ uri: SERVER });
+  for (const url of [mysqlUrl, perRowUrl]) await admin.query(`DROP DATABASE IF EXISTS \`${new URL(url).pathname.slice(1)}\``);
+  await admin.end();
+}
+if (JSON_OUT) console.log(JSON.stringify(report, null, 2));
