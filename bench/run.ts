@@ -10,7 +10,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import Database from 'better-sqlite3';
+import Database from '../src/sinks/sqlite-driver.js';
 import { createConnection } from 'mysql2/promise';
 
 const JSON_OUT = process.argv.includes('--json');

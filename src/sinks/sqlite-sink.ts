@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import Database, { type Statement } from './sqlite-driver.js';
 import {
   SinkRejectedError,
   SinkUnavailableError,
@@ -42,7 +42,7 @@ export function classifySqliteError(err: unknown): SinkUnavailableError | SinkRe
 }
 
 /** Opens the file with the settings every connection uses: WAL journal, a busy wait instead of an error. */
-export function openSqlite(path: string): Database.Database {
+export function openSqlite(path: string): Database {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -59,14 +59,14 @@ export function openSqlite(path: string): Database.Database {
  */
 export class SqliteSink implements Sink {
   readonly description: string;
-  readonly #db: Database.Database;
+  readonly #db: Database;
   readonly #write: (batch: Batch) => void;
-  readonly #insertSalt: Database.Statement;
-  readonly #selectSalt: Database.Statement;
-  readonly #deleteSalts: Database.Statement;
-  readonly #activeSessions: Database.Statement;
-  readonly #deletePageviews: Database.Statement;
-  readonly #deleteSessions: Database.Statement;
+  readonly #insertSalt: Statement;
+  readonly #selectSalt: Statement;
+  readonly #deleteSalts: Statement;
+  readonly #activeSessions: Statement;
+  readonly #deletePageviews: Statement;
+  readonly #deleteSessions: Statement;
 
   constructor(path: string) {
     this.description = `sqlite ${path}`;
@@ -85,7 +85,7 @@ export class SqliteSink implements Sink {
     this.#activeSessions = this.#db.prepare(`SELECT ${SESSION_COLUMNS.join(', ')} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`);
   }
 
-  get database(): Database.Database {
+  get database(): Database {
     return this.#db;
   }
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/sinks/sqlite-driver.js';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 
 const SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
@@ -60,7 +60,7 @@ const TIME_COLUMN = /(_timestamp|_at)$/;
 async function freshSqlite(t: Teardown): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'bi-sqlite-'));
   const path = join(dir, 'analytics.db');
-  let db: Database.Database | undefined;
+  let db: Database | undefined;
   t.teardown(() => {
     db?.close();
     rmSync(dir, { recursive: true, force: true });

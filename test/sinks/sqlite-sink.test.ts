@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import Database from '../../src/sinks/sqlite-driver.js';
 import t, { type Test } from 'tap';
 import { SinkRejectedError, type PageviewRow } from '../../src/sinks/sink.js';
 import { migrateSqlite } from '../../src/sinks/sqlite-migrate.js';
