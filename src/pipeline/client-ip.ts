@@ -6,9 +6,16 @@ import type { IpStorage } from '../config.js';
  * IPv4), or null when it is not an IP address at all (junk in a trusted X-Forwarded-For).
  */
 export function canonicalIp(ip: string | undefined): string | null {
-  if (ip === undefined || !ipaddr.isValid(ip)) return null;
+  if (ip === undefined) return null;
+  // Fast path for the common case, already canonical: dotted IPv4 without leading zeros.
+  if (IPV4.test(ip)) return ip;
+  if (ip.startsWith('::ffff:') && IPV4.test(ip.slice(7))) return ip.slice(7);
+  if (!ipaddr.isValid(ip)) return null;
   return ipaddr.process(ip).toString();
 }
+
+const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
 /**
  * The form of a canonical client address that is stored, per IP_STORAGE: `full`, `truncated`
@@ -17,6 +24,7 @@ export function canonicalIp(ip: string | undefined): string | null {
 export function storedIp(ip: string, mode: IpStorage): string | null {
   if (mode === 'full') return ip;
   if (mode === 'none') return null;
+  if (IPV4.test(ip)) return ip.slice(0, ip.lastIndexOf('.')) + '.0';
   let addr: ipaddr.IPv4 | ipaddr.IPv6;
   try {
     addr = ipaddr.parse(ip);

@@ -1,7 +1,8 @@
 import { isIPv6, type BlockList } from 'node:net';
-import { v7 as uuidv7 } from 'uuid';
+import { LRUCache } from 'lru-cache';
 import type { IpStorage } from '../config.js';
 import type { PageviewRow } from '../sinks/sink.js';
+import { newBeaconId } from './beacon-id.js';
 import { COLUMN, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './beacon-schema.js';
 import { storedIp } from './client-ip.js';
 import type { Decoded } from './decode-body.js';
@@ -80,13 +81,12 @@ export interface CollectorOptions {
   rateLimiter: RateLimiter | null;
   queue: RowQueue;
   events: IngestEvents;
-  /** A new beacon id (16 bytes); a UUIDv7 unless a test injects another. */
-  newId?: () => Buffer;
+  /** A new beacon id (16 bytes) for a time; a UUIDv7 unless a test injects another. */
+  newId?: (now: number) => Buffer;
 }
 
 const NO_SESSION: SessionAssignment = { sessionId: null, snapshot: null };
 const CDN_COUNTRY = /^[A-Z]{2}$/;
-const newUuidV7 = (): Buffer => uuidv7(undefined, Buffer.allocUnsafe(16));
 const MAX_INTERNED_HOSTNAMES = 10_000;
 // Fixed per-row overhead in a statement besides the long strings (ids, dates, numbers, quoting).
 const ROW_OVERHEAD_BYTES = 256;
@@ -99,7 +99,11 @@ export class Collector {
   readonly #o: CollectorOptions;
   readonly #origins: ReadonlySet<string> | null;
   readonly #hosts: ReadonlySet<string> | null;
-  readonly #newId: () => Buffer;
+  readonly #newId: (now: number) => Buffer;
+  // Visitor hashes of recent (day, site, address, agent): an HMAC costs a few µs, a lookup far less.
+  readonly #hashes = new LRUCache<string, string>({ max: 20_000 });
+  #day = '';
+  #dayStart = 0;
   // One string per site instead of one per beacon: rows and sessions held in memory share it.
   readonly #hostnames = new Map<string, string>();
 
@@ -108,7 +112,7 @@ export class Collector {
     const list = Array.isArray(options.allowedOrigins) ? options.allowedOrigins : null;
     this.#origins = list ? new Set(list) : null;
     this.#hosts = list ? new Set(list.map((o) => new URL(o).host)) : null;
-    this.#newId = options.newId ?? newUuidV7;
+    this.#newId = options.newId ?? newBeaconId;
   }
 
   #intern(hostname: string): string {
@@ -118,6 +122,26 @@ export class Collector {
     const flat = Buffer.from(hostname, 'latin1').toString('latin1'); // hostnames are ASCII (punycode)
     this.#hostnames.set(flat, flat);
     return flat;
+  }
+
+  /** The visitor hash for a day's salt, from the cache when this visitor was seen lately. */
+  #visitorHash(day: string, salt: Buffer, hostname: string, ip: string, ua: string): string {
+    const key = day + '\0' + hostname + '\0' + ip + '\0' + ua;
+    let hash = this.#hashes.get(key);
+    if (hash === undefined) {
+      hash = visitorHash(this.#o.hashSecret, salt, hostname, ip, ua);
+      this.#hashes.set(key, hash);
+    }
+    return hash;
+  }
+
+  /** The UTC day of `now`, recomputed only when a day boundary is crossed. */
+  #utcDay(now: number): string {
+    if (now < this.#dayStart || now >= this.#dayStart + DAY_MS) {
+      this.#dayStart = now - (now % DAY_MS);
+      this.#day = utcDay(now);
+    }
+    return this.#day;
   }
 
   async ingest(decoded: Decoded, ctx: RequestContext): Promise<void> {
@@ -161,10 +185,11 @@ export class Collector {
     }
 
     const now = this.#o.clock();
-    const day = utcDay(now);
+    const day = this.#utcDay(now);
     const salt = this.#o.salts.peek(day) ?? (await this.#o.salts.load(day));
     // Just after UTC midnight a visitor's session may have begun under yesterday's salt: look it up there too.
-    const previousSalt = now % DAY_MS < this.#o.sessionTimeoutMs ? this.#o.salts.peek(utcDay(now - DAY_MS)) : undefined;
+    const previousDay = now % DAY_MS < this.#o.sessionTimeoutMs ? utcDay(now - DAY_MS) : '';
+    const previousSalt = previousDay === '' ? undefined : this.#o.salts.peek(previousDay);
     const uaForHash = ctx.userAgent ?? '';
     const serverTimestamp = new Date(now);
     const clientIp = storedIp(ctx.ip, this.#o.ipStorage);
@@ -199,13 +224,13 @@ export class Collector {
       const hostname = this.#intern(cut(pageUrl.hostname, COLUMN.hostname));
       const referrer = b.referrer ? cut(serializeUrl(this.#o.queryStrip.strip(new URL(b.referrer))), COLUMN.referrer) : null;
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
-      const userHash = visitorHash(this.#o.hashSecret, salt, hostname, ctx.ip, uaForHash);
+      const userHash = this.#visitorHash(day, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;
       // Kept bots are stored but never open or join a session: session figures stay human.
       if (!isBot) {
         const assigned = this.#o.sessions.assign({
           key: userHash,
-          previousKey: previousSalt === undefined ? null : visitorHash(this.#o.hashSecret, previousSalt, hostname, ctx.ip, uaForHash),
+          previousKey: previousSalt === undefined ? null : this.#visitorHash(previousDay, previousSalt, hostname, ctx.ip, uaForHash),
           hostname,
           type: b.type,
           url: pageUrl,
@@ -216,7 +241,7 @@ export class Collector {
         session = assigned instanceof Promise ? await assigned : assigned;
       }
       const row: PageviewRow = {
-        beaconId: this.#newId(),
+        beaconId: this.#newId(now),
         url,
         hostname,
         type: b.type,
