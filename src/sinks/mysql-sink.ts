@@ -7,29 +7,26 @@ import {
   type SessionSnapshot,
   type Sink,
 } from './sink.js';
+import { PAGEVIEW_COLUMNS, SESSION_COLUMNS, pageviewValues, sessionValues, snapshotFromRow } from './columns.js';
 
-const PAGEVIEW_COLUMNS = [
-  'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'browser', 'os', 'device', 'is_bot', 'viewport_width',
-  'viewport_height', 'referrer', 'client_timestamp', 'server_timestamp', 'client_ip', 'session_id',
-  'payload', 'user_hash', 'geo_country',
-].join(', ');
+const PAGEVIEWS = PAGEVIEW_COLUMNS.join(', ');
+const SESSIONS = SESSION_COLUMNS.join(', ');
+const asDate = (ms: number) => new Date(ms);
+const toValues = (r: PageviewRow) => pageviewValues(r, asDate);
+const toSessionValues = (s: SessionSnapshot) => sessionValues(s, asDate);
 
 // Idempotent on beacon_id: a batch retried after a commit whose reply was lost inserts nothing twice.
 // Not INSERT IGNORE, which would also turn data errors into silently truncated rows.
 const INSERT_PAGEVIEWS =
-  `INSERT INTO pageviews (${PAGEVIEW_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE beacon_id = beacon_id`;
+  `INSERT INTO pageviews (${PAGEVIEWS}) VALUES ? ON DUPLICATE KEY UPDATE beacon_id = beacon_id`;
 
-const SESSION_COLUMNS = [
-  'session_id', 'hostname', 'user_hash', 'started_at', 'last_seen_at', 'entry_url', 'entry_referrer', 'utm_source',
-  'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'pageviews', 'events', 'exit_url',
-].join(', ');
 
 // Snapshots carry absolute values: GREATEST and "only if newer" make a retried or out-of-order
 // flush a no-op instead of a double count. Assignments run left to right and later ones see the
 // updated columns, so the "only if newer" ones come before the counts and last_seen_at change.
 // VALUES() rather than the row alias: MariaDB does not take the alias syntax.
 const UPSERT_SESSIONS =
-  `INSERT INTO sessions (${SESSION_COLUMNS}) VALUES ? ON DUPLICATE KEY UPDATE ` +
+  `INSERT INTO sessions (${SESSIONS}) VALUES ? ON DUPLICATE KEY UPDATE ` +
   'exit_url = IF(VALUES(pageviews) > pageviews, VALUES(exit_url), exit_url), ' +
   'user_hash = IF(VALUES(last_seen_at) > last_seen_at, VALUES(user_hash), user_hash), ' +
   'pageviews = GREATEST(pageviews, VALUES(pageviews)), ' +
@@ -37,7 +34,7 @@ const UPSERT_SESSIONS =
   'last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))';
 
 const SELECT_ACTIVE_SESSIONS =
-  `SELECT ${SESSION_COLUMNS} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`;
+  `SELECT ${SESSIONS} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`;
 
 // Errors after which the same statement can succeed later: the server is away, busy or read-only.
 const TRANSIENT_CODES = new Set([
@@ -133,7 +130,7 @@ export class MysqlSink implements Sink {
   async loadActiveSessions(since: number, limit: number): Promise<SessionSnapshot[]> {
     try {
       const [rows] = await this.#pool.query<RowDataPacket[]>(SELECT_ACTIVE_SESSIONS, [new Date(since), limit]);
-      return rows.map(fromSessionRow);
+      return rows.map((r) => snapshotFromRow(r, (v) => (v as Date).getTime()));
     } catch (err) {
       throw classifyMysqlError(err);
     }
@@ -188,14 +185,6 @@ export class MysqlSink implements Sink {
   }
 }
 
-function toValues(r: PageviewRow): unknown[] {
-  return [
-    r.beaconId, r.url, r.hostname, r.type, r.eventName, r.userAgent, r.browser, r.os, r.device, r.isBot ? 1 : 0,
-    r.viewportWidth, r.viewportHeight,
-    r.referrer, r.clientTimestamp, r.serverTimestamp, r.clientIp, r.sessionId, r.payload, r.userHash,
-    r.geoCountry,
-  ];
-}
 
 /** Rolls back and returns the connection, or destroys it when the error broke it. */
 async function discard(conn: PoolConnection, err: unknown): Promise<void> {
@@ -209,34 +198,4 @@ async function discard(conn: PoolConnection, err: unknown): Promise<void> {
   } catch {
     conn.destroy();
   }
-}
-
-function toSessionValues(s: SessionSnapshot): unknown[] {
-  const st = s.start;
-  return [
-    st.id, st.hostname, s.userHash, new Date(st.startedAt), new Date(s.lastSeenAt), st.entryUrl, st.entryReferrer,
-    st.utmSource, st.utmMedium, st.utmCampaign, st.utmTerm, st.utmContent, s.pageviews, s.events, s.exitUrl,
-  ];
-}
-
-function fromSessionRow(r: RowDataPacket): SessionSnapshot {
-  return {
-    start: {
-      id: r.session_id,
-      hostname: r.hostname,
-      startedAt: (r.started_at as Date).getTime(),
-      entryUrl: r.entry_url,
-      entryReferrer: r.entry_referrer,
-      utmSource: r.utm_source,
-      utmMedium: r.utm_medium,
-      utmCampaign: r.utm_campaign,
-      utmTerm: r.utm_term,
-      utmContent: r.utm_content,
-    },
-    userHash: r.user_hash,
-    lastSeenAt: (r.last_seen_at as Date).getTime(),
-    pageviews: r.pageviews,
-    events: r.events,
-    exitUrl: r.exit_url,
-  };
 }

@@ -9,16 +9,11 @@ import {
   type SessionSnapshot,
   type Sink,
 } from './sink.js';
+import { PAGEVIEW_COLUMNS, SESSION_COLUMNS, pageviewValues, sessionValues, snapshotFromRow } from './columns.js';
 
-const PAGEVIEW_COLUMNS = [
-  'beacon_id', 'url', 'hostname', 'type', 'event_name', 'user_agent', 'browser', 'os', 'device', 'is_bot', 'viewport_width',
-  'viewport_height', 'referrer', 'client_timestamp', 'server_timestamp', 'client_ip', 'session_id',
-  'payload', 'user_hash', 'geo_country',
-];
-const SESSION_COLUMNS = [
-  'session_id', 'hostname', 'user_hash', 'started_at', 'last_seen_at', 'entry_url', 'entry_referrer', 'utm_source',
-  'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'pageviews', 'events', 'exit_url',
-];
+const asIso = (ms: number) => new Date(ms).toISOString();
+const toValues = (r: PageviewRow) => pageviewValues(r, asIso);
+const toSessionValues = (s: SessionSnapshot) => sessionValues(s, asIso);
 const params = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 
 // Idempotent on beacon_id, like the MySQL sink; other constraint failures still raise.
@@ -119,7 +114,7 @@ export class SqliteSink implements Sink {
 
   async loadActiveSessions(since: number, limit: number): Promise<SessionSnapshot[]> {
     try {
-      return (this.#activeSessions.all(new Date(since).toISOString(), limit) as SessionRowText[]).map(fromSessionRow);
+      return (this.#activeSessions.all(new Date(since).toISOString(), limit) as Record<string, unknown>[]).map((r) => snapshotFromRow(r, (v) => Date.parse(String(v))));
     } catch (err) {
       throw classifySqliteError(err);
     }
@@ -145,44 +140,4 @@ export class SqliteSink implements Sink {
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
-}
-
-function iso(d: Date | null): string | null {
-  return d === null ? null : d.toISOString();
-}
-
-function toValues(r: PageviewRow): unknown[] {
-  return [
-    r.beaconId, r.url, r.hostname, r.type, r.eventName, r.userAgent, r.browser, r.os, r.device, r.isBot ? 1 : 0,
-    r.viewportWidth, r.viewportHeight, r.referrer, iso(r.clientTimestamp), iso(r.serverTimestamp), r.clientIp,
-    r.sessionId, r.payload, r.userHash, r.geoCountry,
-  ];
-}
-
-function toSessionValues(s: SessionSnapshot): unknown[] {
-  const st = s.start;
-  return [
-    st.id, st.hostname, s.userHash, new Date(st.startedAt).toISOString(), new Date(s.lastSeenAt).toISOString(), st.entryUrl,
-    st.entryReferrer, st.utmSource, st.utmMedium, st.utmCampaign, st.utmTerm, st.utmContent, s.pageviews, s.events, s.exitUrl,
-  ];
-}
-
-interface SessionRowText {
-  session_id: string; hostname: string; user_hash: string; started_at: string; last_seen_at: string; entry_url: string;
-  entry_referrer: string | null; utm_source: string | null; utm_medium: string | null; utm_campaign: string | null;
-  utm_term: string | null; utm_content: string | null; pageviews: number; events: number; exit_url: string | null;
-}
-
-function fromSessionRow(r: SessionRowText): SessionSnapshot {
-  return {
-    start: {
-      id: r.session_id, hostname: r.hostname, startedAt: Date.parse(r.started_at), entryUrl: r.entry_url, entryReferrer: r.entry_referrer,
-      utmSource: r.utm_source, utmMedium: r.utm_medium, utmCampaign: r.utm_campaign, utmTerm: r.utm_term, utmContent: r.utm_content,
-    },
-    userHash: r.user_hash,
-    lastSeenAt: Date.parse(r.last_seen_at),
-    pageviews: r.pageviews,
-    events: r.events,
-    exitUrl: r.exit_url,
-  };
 }

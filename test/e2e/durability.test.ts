@@ -1,6 +1,4 @@
 // kill -9 with rows still buffered: what each BUFFER_DURABILITY mode loses.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,15 +7,8 @@ import t, { type Test } from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { CHROME_UA, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
+import { startService, until } from '../helpers/process.js';
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(50);
-  }
-  return false;
-}
 
 async function stats(db: TestDatabase): Promise<{ rows: number; distinct: number }> {
   const [r] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n, COUNT(DISTINCT beacon_id) AS d FROM pageviews');
@@ -25,15 +16,7 @@ async function stats(db: TestDatabase): Promise<{ rows: number; distinct: number
 }
 
 function start(t: Test, db: TestDatabase, dataDir: string, port: number, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  t.teardown(() => child.kill('SIGKILL'));
-  return { child, output: () => output };
+  return startService(t, { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, DATA_DIR: dataDir, ...env });
 }
 
 async function crashWithBufferedRows(t: Test, durability: 'memory' | 'disk') {
@@ -44,17 +27,15 @@ async function crashWithBufferedRows(t: Test, durability: 'memory' | 'disk') {
   // Nothing is flushed before the crash: a long interval and a size trigger above what is sent.
   const env = { BUFFER_DURABILITY: durability, FLUSH_INTERVAL_MS: '600000', FLUSH_MAX_ROWS: '5000' };
   const first = start(t, db, dataDir, port, env);
-  t.ok(await until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
+  t.ok(await first.ready(base), 'started');
   for (let b = 0; b < 10; b++) {
     const body = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ url: `https://example.com/${b}/${i}` })));
     const res = await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA } });
     t.equal(res.status, 204);
   }
-  const exited = once(first.child, 'exit');
-  first.child.kill('SIGKILL');
-  await exited;
+  await first.stop('SIGKILL');
   const second = start(t, db, dataDir, port, { BUFFER_DURABILITY: durability, FLUSH_INTERVAL_MS: '200' });
-  t.ok(await until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000), 'restarted');
+  t.ok(await second.ready(base), 'restarted');
   await sleep(1000);
   return { db, dataDir, second };
 }
@@ -72,7 +53,5 @@ t.test('disk: kill -9 loses nothing that was answered; the WAL is replayed once'
   // The replayed rows are written, so neither the spool nor the WAL keeps them.
   t.ok(await until(async () => readdirSync(join(dataDir, 'spool')).filter((f) => f.endsWith('.ndjson')).length === 0, 5000), 'spool emptied');
   t.same(readdirSync(join(dataDir, 'spool', 'wal')), [], 'WAL emptied');
-  const exited = once(second.child, 'exit');
-  second.child.kill('SIGTERM');
-  t.equal((await exited)[0], 0);
+  t.equal(await second.stop('SIGTERM'), 0);
 });

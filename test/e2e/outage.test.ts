@@ -1,6 +1,4 @@
 // The database goes away (a TCP proxy we cut) while beacons keep coming: nothing accepted is lost.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +8,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
 import { buildTestApp, CHROME_UA, metricValue, TEST_SECRET, type TestApp } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
+import { startService, until } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 async function stats(db: TestDatabase): Promise<{ rows: number; distinct: number }> {
@@ -17,14 +16,6 @@ async function stats(db: TestDatabase): Promise<{ rows: number; distinct: number
   return { rows: Number(r?.n), distinct: Number(r?.d) };
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(50);
-  }
-  return false;
-}
 
 const batch = (n: number, from: number) => JSON.stringify(Array.from({ length: n }, (_, i) => ({ url: `https://example.com/${from + i}` })));
 
@@ -99,34 +90,22 @@ t.test('SIGTERM during a cut leaves a spool that the next start replays: none lo
   t.teardown(() => proxy.close());
   const dataDir = mkdtempSync(join(tmpdir(), 'bi-outage-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const start = (databaseUrl: string) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '1000', FLUSH_INTERVAL_MS: '200' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    t.teardown(() => child.kill('SIGKILL'));
-    return { child, output: () => output };
-  };
+  const start = (databaseUrl: string) =>
+    startService(t, { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, DATA_DIR: dataDir, SHUTDOWN_TIMEOUT_MS: '1000', FLUSH_INTERVAL_MS: '200' });
   const base = `http://127.0.0.1:${port}`;
-  const ready = () => until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000);
 
   const first = start(viaProxy(db, proxy.port));
-  t.ok(await ready(), 'started through the proxy');
+  t.ok(await first.ready(base), 'started through the proxy');
   proxy.cut();
   await sendThousand(async (body) => (await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA } })).status);
-  const exited = once(first.child, 'exit');
-  first.child.kill('SIGTERM');
-  t.equal((await exited)[0], 0, 'exit 0 with the database away');
+  t.equal(await first.stop('SIGTERM'), 0, 'exit 0 with the database away');
   t.match(first.output(), /the rest is in the spool/);
   t.equal((await stats(db)).rows, 0);
   t.ok(readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.ndjson')), 'a spool was left');
 
   proxy.heal();
   const second = start(db.url);
-  t.ok(await ready(), 'restarted');
+  t.ok(await second.ready(base), 'restarted');
   t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'the spool was replayed');
   t.same(await stats(db), { rows: 1000, distinct: 1000 });
   t.match(second.output(), /spool from an earlier run found/);
@@ -135,8 +114,6 @@ t.test('SIGTERM during a cut leaves a spool that the next start replays: none lo
   t.ok(await until(async () => (await stats(db)).rows === 1001, 10_000));
   const sessions = await db.query<RowDataPacket>('SELECT pageviews, exit_url FROM sessions');
   t.same(sessions.map((s) => [s.pageviews, s.exit_url]), [[1001, 'https://example.com/back']], 'one session, every pageview counted');
-  const exited2 = once(second.child, 'exit');
-  second.child.kill('SIGTERM');
-  await exited2;
+  await second.stop('SIGTERM');
   t.same(readdirSync(join(dataDir, 'spool')).filter((f) => f.endsWith('.ndjson')), [], 'spool deleted once written');
 });

@@ -1,5 +1,4 @@
 // Over a real socket: the app listening on a port, and the real process with a real signal.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -11,6 +10,7 @@ import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildTestApp, CHROME_UA, SAFARI_IOS_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase } from '../helpers/db.js';
+import { runScript, startService, until } from '../helpers/process.js';
 import { buildMmdb } from '../helpers/mmdb-writer.js';
 
 async function listen(h: { app: import('fastify').FastifyInstance }): Promise<string> {
@@ -25,14 +25,6 @@ async function count(db: { query: <T>(sql: string) => Promise<T[]> }): Promise<n
   return Number(row?.n);
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(25);
-  }
-  return false;
-}
 
 t.test('a listening server stores beacons of every body type sent over HTTP', async (t) => {
   const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://shop.example', FLUSH_MAX_ROWS: '4' });
@@ -123,26 +115,19 @@ t.test('closing the app writes the buffer before the pool closes (writer hook ru
 t.test('SIGTERM with 5,000 buffered rows: the real process keeps taking beacons during SHUTDOWN_DELAY_MS, then loses none', async (t) => {
   const db = await freshDatabase(t);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: {
-      ...process.env,
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      HASH_SECRET: TEST_SECRET,
-      FLUSH_INTERVAL_MS: '600000',
-      FLUSH_MAX_ROWS: '100000',
-      SHUTDOWN_DELAY_MS: '1500',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const service = startService(t, {
+    ...process.env,
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    HASH_SECRET: TEST_SECRET,
+    FLUSH_INTERVAL_MS: '600000',
+    FLUSH_MAX_ROWS: '100000',
+    SHUTDOWN_DELAY_MS: '1500',
+    LOG_LEVEL: 'info',
   });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  t.teardown(() => child.kill('SIGKILL'));
   const base = `http://127.0.0.1:${port}`;
-  t.ok(await until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
+  t.ok(await service.ready(base), 'started');
 
   for (let batch = 0; batch < 100; batch++) {
     const body = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ url: `https://example.com/${batch}/${i}` })));
@@ -153,28 +138,23 @@ t.test('SIGTERM with 5,000 buffered rows: the real process keeps taking beacons 
   t.equal(health.buffer.rows, 5000, '5,000 rows buffered');
   t.equal(await count(db), 0, 'none written yet');
 
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
+  const exited = service.stop('SIGTERM');
   await sleep(300);
   t.equal((await fetch(`${base}/ready`)).status, 503, '/ready is 503 while draining');
   const late = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/late' }), headers: { 'user-agent': CHROME_UA } });
   t.equal(late.status, 204, 'a beacon during the delay is still taken');
 
-  const [code] = await exited;
-  t.equal(code, 0, 'exit 0');
+  t.equal(await exited, 0, 'exit 0');
   t.equal(await count(db), 5001, 'every buffered row written');
-  t.match(output, /buffer drained/);
+  t.match(service.output(), /buffer drained/);
 });
 
 t.test('bad configuration stops the real process at start, naming the variable', async (t) => {
   const run = async (env: Record<string, string>) => {
     const clean = { ...process.env };
     delete clean.DATABASE_URL;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const [code] = await once(child, 'exit');
-    return { code, stderr };
+    const { code, out } = await runScript('src/server.ts', { ...clean, ...env });
+    return { code, stderr: out };
   };
   const badDb = await run({ DATABASE_URL: 'postgres://localhost/x' });
   t.equal(badDb.code, 1);
@@ -230,14 +210,7 @@ t.test('overflow: past BUFFER_CAPACITY rows go to the spool; past SPOOL_MAX_BYTE
 
 t.test('npm run migrate (the real script) migrates and reports the version', async (t) => {
   const db = await freshDatabase(t);
-  const run = async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/migrate.ts'], { env: { ...process.env, DATABASE_URL: db.url }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const [code] = await once(child, 'exit');
-    return { code, out };
-  };
+  const run = () => runScript('src/migrate.ts', { ...process.env, DATABASE_URL: db.url });
   const first = await run();
   t.equal(first.code, 0);
   t.match(first.out, /^applied 1\.do\.pageviews-and-salts, 2\.do\.sessions, .*; schema version \d+\n$/);
@@ -259,29 +232,20 @@ t.test('GeoIP over HTTP with only TRUST_PROXY set, and SIGHUP reloading the data
   writeFileSync(file, buildMmdb([['203.0.113.0/24', { country: { iso_code: 'DE' } }]]));
   const db = await freshDatabase(t);
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, GEOIP_DB: file, TRUST_PROXY: 'loopback', FLUSH_MAX_ROWS: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  t.teardown(() => child.kill('SIGKILL'));
+  const service = startService(t, { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', HASH_SECRET: TEST_SECRET, GEOIP_DB: file, TRUST_PROXY: 'loopback', FLUSH_MAX_ROWS: '1' });
   const url = `http://127.0.0.1:${port}`;
-  t.ok(await until(async () => (await fetch(`${url}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
+  t.ok(await service.ready(url), 'started');
   const beacon = () => fetch(`${url}/collect`, { method: 'POST', body: JSON.stringify({ url: 'https://example.com/' }), headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': '203.0.113.5' } });
   await beacon();
   writeFileSync(file, buildMmdb([['203.0.113.0/24', { country_code: 'IT' }]]));
-  child.kill('SIGHUP');
-  t.ok(await until(async () => output.includes('GeoIP database reloaded'), 5000), 'reloaded on SIGHUP');
+  service.child.kill('SIGHUP');
+  t.ok(await until(async () => service.output().includes('GeoIP database reloaded'), 5000), 'reloaded on SIGHUP');
   await beacon();
   t.ok(await until(async () => (await count(db)) === 2, 5000));
   const countries = await db.query<RowDataPacket>('SELECT geo_country FROM pageviews ORDER BY id');
   t.same(countries.map((r) => r.geo_country), ['DE', 'IT']);
-  t.equal(child.exitCode, null, 'SIGHUP did not stop the service');
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  t.equal((await exited)[0], 0);
+  t.equal(service.child.exitCode, null, 'SIGHUP did not stop the service');
+  t.equal(await service.stop('SIGTERM'), 0);
 });
 
 t.test('zero configuration: no database settings, no ALLOWED_ORIGINS: it warns, accepts, and the SQLite file has the rows and sessions after SIGTERM', async (t) => {
@@ -291,22 +255,16 @@ t.test('zero configuration: no database settings, no ALLOWED_ORIGINS: it warns, 
   delete env.DATABASE_URL;
   delete env.ALLOWED_ORIGINS;
   delete env.HASH_SECRET;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  t.teardown(() => child.kill('SIGKILL'));
+  const service = startService(t, env);
   const base = `http://127.0.0.1:${port}`;
-  t.ok(await until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, 20_000), 'started');
-  t.match(output, /ALLOWED_ORIGINS is unset/);
-  t.match(output, new RegExp(`store ready: sqlite ${join(dataDir, 'analytics.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  t.ok(await service.ready(base), 'started');
+  t.match(service.output(), /ALLOWED_ORIGINS is unset/);
+  t.match(service.output(), new RegExp(`store ready: sqlite ${join(dataDir, 'analytics.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   for (const url of ['https://example.com/', 'https://example.com/pricing']) {
     const res = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url }), headers: { 'user-agent': CHROME_UA, origin: 'https://example.com' } });
     t.equal(res.status, 204);
   }
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  t.equal((await exited)[0], 0);
+  t.equal(await service.stop('SIGTERM'), 0);
   const db = new Database(join(dataDir, 'analytics.db'), { readonly: true });
   t.teardown(() => db.close());
   t.same((db.prepare('SELECT url FROM pageviews ORDER BY id').all() as { url: string }[]).map((r) => r.url), ['https://example.com/', 'https://example.com/pricing']);

@@ -1,6 +1,4 @@
 // The embedded store's own guarantees, the same as the MySQL sink's (test/sinks/mysql-sink.test.ts).
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +7,7 @@ import t, { type Test } from 'tap';
 import { SinkRejectedError, type PageviewRow } from '../../src/sinks/sink.js';
 import { migrateSqlite } from '../../src/sinks/sqlite-migrate.js';
 import { SqliteSink } from '../../src/sinks/sqlite-sink.js';
+import { runScript } from '../helpers/process.js';
 
 function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
   const id = Buffer.alloc(16);
@@ -33,14 +32,7 @@ async function fresh(t: Test) {
 
 t.test('migrations: two processes at once apply each once; the tables mirror MySQL', async (t) => {
   const path = join(mkdtempSync(join(tmpdir(), 'bi-sqlite-mig-')), 'analytics.db');
-  const migrate = async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/migrate.ts'], { env: { ...process.env, DATABASE_URL: `sqlite:${path}` }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    const [code] = await once(child, 'exit');
-    return { code, out };
-  };
+  const migrate = () => runScript('src/migrate.ts', { ...process.env, DATABASE_URL: `sqlite:${path}` });
   const [a, b] = await Promise.all([migrate(), migrate()]);
   t.same([a.code, b.code], [0, 0], a.out + b.out);
   t.same([a.out, b.out].map((o) => o.startsWith('applied')).sort(), [false, true], 'one applied, the other found nothing to do');
