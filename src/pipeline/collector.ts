@@ -88,6 +88,7 @@ export interface CollectorOptions {
 const NO_SESSION: SessionAssignment = { sessionId: null, snapshot: null };
 const CDN_COUNTRY = /^[A-Z]{2}$/;
 const MAX_INTERNED_HOSTNAMES = 10_000;
+const MAX_CACHED_AGENT = 1024;
 // Fixed per-row overhead in a statement besides the long strings (ids, dates, numbers, quoting).
 const ROW_OVERHEAD_BYTES = 256;
 
@@ -126,6 +127,8 @@ export class Collector {
 
   /** The visitor hash for a day's salt, from the cache when this visitor was seen lately. */
   #visitorHash(day: string, salt: Buffer, hostname: string, ip: string, ua: string): string {
+    // A 16 KB User-Agent is not worth a cache slot (nor the memory): hash it every time.
+    if (ua.length > MAX_CACHED_AGENT) return visitorHash(this.#o.hashSecret, salt, hostname, ip, ua);
     const key = day + '\0' + hostname + '\0' + ip + '\0' + ua;
     let hash = this.#hashes.get(key);
     if (hash === undefined) {
