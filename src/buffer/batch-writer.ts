@@ -68,6 +68,8 @@ export class BatchWriter {
   #attempt = 0;
   #written = 0;
   #replay: { name: string; rows: PageviewRow[]; next: number } | null = null;
+  // Beacon ids of the current batch already written to the dead-letter file.
+  readonly #deadLettered = new Set<string>();
   // The last appends' fsyncs: what waitDurable() waits for.
   #walDurable: Promise<boolean> = Promise.resolve(true);
   #spoolDurable: Promise<boolean> = Promise.resolve(true);
@@ -186,12 +188,15 @@ export class BatchWriter {
    */
   async drain(timeoutMs: number): Promise<DrainResult> {
     const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
     const before = this.#written;
-    // A flush that hangs must not eat the whole budget (the spill after this still has to run).
-    if (this.#inFlight) await Promise.race([this.#inFlight, sleep(timeoutMs)]);
-    while ((this.#ring.size > 0 || this.spooled > 0) && Date.now() < deadline) {
-      const ok = await this.flush();
-      if (!ok) await sleep(Math.min(this.#retryDelay(), Math.max(0, deadline - Date.now())));
+    // Every wait is bounded by the deadline: a flush that hangs must not eat the time the spill
+    // after this needs (close-with-grace exits hard a few seconds later).
+    if (this.#inFlight) await within(this.#inFlight, left());
+    while ((this.#ring.size > 0 || this.spooled > 0) && left() > 0) {
+      const ok = await within(this.flush(), left());
+      if (ok === TIMED_OUT) break;
+      if (!ok) await within(sleep(this.#retryDelay()), left());
     }
     return { written: this.#written - before, left: this.#ring.size };
   }
@@ -272,7 +277,13 @@ export class BatchWriter {
       return false;
     }
     this.#attempt = 0;
-    await this.#consume(batch);
+    this.#deadLettered.clear();
+    try {
+      await this.#consume(batch);
+    } catch (err) {
+      // The rows are written; a segment that cannot be deleted is replayed harmlessly at the next start.
+      this.#o.events.flushFailed(err, 0, 0);
+    }
     this.#written += batch.rows.length;
     this.#o.events.flushed(batch.rows.length, Number(process.hrtime.bigint() - started) / 1e9);
     return true;
@@ -300,6 +311,8 @@ export class BatchWriter {
    * dead-letters the ones it refuses. Throws when the sink is unavailable (rows kept).
    */
   async #writeOrSplit(rows: PageviewRow[]): Promise<void> {
+    // Rows already dead-lettered by an earlier attempt at this batch (then cut short by an outage).
+    if (this.#deadLettered.size > 0) rows = rows.filter((r) => !this.#deadLettered.has(r.beaconId.toString('hex')));
     if (rows.length === 0) return;
     try {
       await this.#o.sink.writeBatch({ rows, sessions: latestSessions(rows) });
@@ -307,7 +320,14 @@ export class BatchWriter {
       if (!(err instanceof SinkRejectedError)) throw err;
       if (rows.length === 1) {
         const row = rows[0] as PageviewRow;
-        await this.#o.deadLetters?.write(row, err);
+        this.#deadLettered.add(row.beaconId.toString('hex'));
+        try {
+          await this.#o.deadLetters?.write(row, err);
+        } catch (writeErr) {
+          // Not a reason to stall the writer: the row is refused either way; the log line keeps it.
+          this.#o.events.deadLettered(writeErr, row);
+          return;
+        }
         this.#o.events.deadLettered(err, row);
         return;
       }
@@ -331,5 +351,20 @@ export class BatchWriter {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`, or TIMED_OUT after `ms`; the timer is cleared either way. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -45,6 +45,9 @@ export class Spool {
   #rows = 0;
   #bytes = 0;
   #retired = 0;
+  // Segment numbers only move outwards, never reused: a name being deleted can never be reopened.
+  #next = FIRST_SEGMENT;
+  #first = FIRST_SEGMENT;
 
   private constructor(options: SpoolOptions) {
     this.#o = { segmentBytes: 8 * 1024 * 1024, groupMs: 5, onWriteError: () => {}, ...options };
@@ -63,6 +66,9 @@ export class Spool {
         continue;
       }
       const rows = countLines(await readFile(path));
+      const n = Number(name.slice(0, 12));
+      spool.#next = Math.max(spool.#next, n + 1);
+      spool.#first = Math.min(spool.#first, n);
       spool.#segments.push({ name, rows, bytes: size });
       spool.#rows += rows;
       spool.#bytes += size;
@@ -136,8 +142,7 @@ export class Spool {
   async prepend(rows: readonly PageviewRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.settle();
-    const first = this.#segments[0] ? Number(this.#segments[0].name.slice(0, 12)) : FIRST_SEGMENT;
-    const segment: Segment = { name: segmentName(first - 1), rows: rows.length, bytes: 0 };
+    const segment: Segment = { name: segmentName(--this.#first), rows: rows.length, bytes: 0 };
     const text = rows.map((r) => encodeRow(r) + '\n').join('');
     segment.bytes = Buffer.byteLength(text);
     const handle = await open(join(this.#o.dir, segment.name), 'a');
@@ -169,7 +174,7 @@ export class Spool {
     await this.settle();
     const segment = this.#segments[0];
     if (segment === undefined) return null;
-    if (this.#current?.segment === segment) await this.#closeCurrent();
+    if (this.#current?.segment === segment) await this.#onChain(() => this.#closeIfCurrent(segment));
     const text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
     const rows: PageviewRow[] = [];
     let skipped = 0;
@@ -189,9 +194,14 @@ export class Spool {
     const i = this.#segments.findIndex((s) => s.name === name);
     if (i === -1) return;
     const [segment] = this.#segments.splice(i, 1) as [Segment];
-    await rm(join(this.#o.dir, name), { force: true });
     this.#rows -= segment.rows;
     this.#bytes -= segment.bytes;
+    try {
+      await rm(join(this.#o.dir, name), { force: true });
+    } catch (err) {
+      // Left on disk, it is replayed at the next start: written rows are skipped by their beacon_id.
+      this.#o.onWriteError(err, 0);
+    }
   }
 
   /**
@@ -205,20 +215,19 @@ export class Spool {
       this.#flushPending();
     }
     // On the write chain: no append can be half-way into a segment this deletes.
-    this.#writing = this.#writing.then(async () => {
+    await this.#onChain(async () => {
       for (let segment = this.#segments[0]; segment !== undefined && segment.rows <= this.#retired; segment = this.#segments[0]) {
-        if (this.#current?.segment === segment) await this.#closeCurrent();
+        await this.#closeIfCurrent(segment);
         this.#retired -= segment.rows;
         await this.remove(segment.name);
       }
     });
-    await this.#writing;
   }
 
   /** Moves every segment of this spool in front of `other`'s (start-up: a WAL left by a crash becomes spool). */
   async moveBefore(other: Spool): Promise<number> {
     await this.settle();
-    await this.#closeCurrent();
+    await this.#onChain(() => this.#closeCurrent());
     let moved = 0;
     for (const segment of [...this.#segments].reverse()) {
       const rows: PageviewRow[] = [];
@@ -241,7 +250,20 @@ export class Spool {
 
   async close(): Promise<void> {
     await this.settle();
-    await this.#closeCurrent();
+    await this.#onChain(() => this.#closeCurrent());
+  }
+
+  /**
+   * Runs `fn` on the write chain, after every write queued so far and before any queued later;
+   * a failure is reported, never left to break the chain for the appends after it.
+   */
+  #onChain(fn: () => Promise<void>): Promise<void> {
+    this.#writing = this.#writing.then(fn).catch((err: unknown) => this.#o.onWriteError(err, 0));
+    return this.#writing;
+  }
+
+  async #closeIfCurrent(segment: Segment): Promise<void> {
+    if (this.#current?.segment === segment) await this.#closeCurrent();
   }
 
   #flushPending(): void {
@@ -271,6 +293,9 @@ export class Spool {
       } catch (err) {
         this.#rows -= rows;
         this.#bytes -= bytes;
+        // Used as a WAL, these rows are in no segment, yet they will be retired as written: count
+        // them as retired already, so no segment is deleted before its own rows are written.
+        this.#retired -= rows;
         this.#o.onWriteError(err, rows);
         group?.resolve(false);
       }
@@ -279,8 +304,7 @@ export class Spool {
 
   async #currentSegment(): Promise<{ segment: Segment; handle: FileHandle }> {
     if (this.#current !== null) return this.#current;
-    const last = this.#segments.at(-1);
-    const segment: Segment = { name: segmentName(last ? Number(last.name.slice(0, 12)) + 1 : FIRST_SEGMENT), rows: 0, bytes: 0 };
+    const segment: Segment = { name: segmentName(this.#next++), rows: 0, bytes: 0 };
     const handle = await open(join(this.#o.dir, segment.name), 'a');
     this.#segments.push(segment);
     this.#current = { segment, handle };

@@ -28,7 +28,13 @@ export default fp(
     });
     let wal: Spool | null = null;
     // The WAL is never capped: its rows are already accepted (and in memory).
-    const walOptions = { dir: join(config.spoolDir, 'wal'), maxBytes: Number.MAX_SAFE_INTEGER, groupMs: 2 };
+    const walOptions = {
+      dir: join(config.spoolDir, 'wal'),
+      maxBytes: Number.MAX_SAFE_INTEGER,
+      groupMs: 2,
+      // The rows stay in memory and are written as usual; they are just not crash-safe.
+      onWriteError: (err: unknown, rows: number) => log.error({ err, rows }, 'write-ahead log write failed; these rows are not crash-safe'),
+    };
     if (config.bufferDurability === 'disk' || (await hasFiles(walOptions.dir))) {
       const left = await Spool.open(walOptions);
       // A WAL left by a crash: its rows were accepted and may not be written yet; they are older than the spool's.

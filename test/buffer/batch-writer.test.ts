@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { BatchWriter } from '../../src/buffer/batch-writer.js';
-import { SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
+import { SinkRejectedError, SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
 
 function row(n: number, approxBytes = 300): PageviewRow {
   return {
@@ -134,4 +134,76 @@ t.test('drain gives up at its deadline and reports what is left', async (t) => {
   const result = await w.drain(300);
   t.same(result, { written: 0, left: 5 });
   t.ok(Date.now() - started < 2000);
+});
+
+t.test('recovering from an outage while traffic goes on through the spool: every row stored once, in order, none left', async (t) => {
+  // The spool's oldest segment is replayed and deleted while new rows keep arriving in 5 ms groups:
+  // segment names must never be reused, nor a segment closed under a queued write.
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Spool } = await import('../../src/buffer/spool.js');
+  for (let run = 0; run < 2; run++) {
+    let down = true;
+    const stored: number[] = [];
+    const sink = new RecordingSink();
+    sink.writeBatch = async ({ rows }: Batch) => {
+      await sleep(5);
+      if (down) throw new SinkUnavailableError('down');
+      for (const r of rows) stored.push(Number(r.url.split('/').pop()));
+    };
+    const errors: unknown[] = [];
+    const spool = await Spool.open({ dir: mkdtempSync(join(tmpdir(), 'bi-recover-')), maxBytes: 1e12, onWriteError: (e) => errors.push(e) });
+    const { w } = writer(sink, { capacity: 200, flushMaxRows: 50, flushIntervalMs: 20, spool });
+    w.start();
+    let pushed = 0;
+    const pusher = setInterval(() => {
+      for (let k = 0; k < 3; k++) if (w.push(row(pushed))) pushed++;
+    }, 1);
+    await sleep(300);
+    down = false;
+    await sleep(1500);
+    clearInterval(pusher);
+    const { left } = await w.drain(5000);
+    w.stop();
+    t.equal(left + w.spooled, 0, `run ${run}: nothing left (${pushed} pushed)`);
+    t.same(errors, [], `run ${run}: no spool write failed`);
+    t.equal(stored.length, pushed, `run ${run}: every row stored`);
+    t.equal(new Set(stored).size, stored.length, `run ${run}: none twice`);
+    t.same(stored, [...stored].sort((a, b) => a - b), `run ${run}: in order`);
+  }
+});
+
+t.test('a row refused, then an outage mid-split: the retry does not dead-letter it again', async (t) => {
+  const sink = new RecordingSink();
+  let outage = true;
+  const dead: string[] = [];
+  sink.writeBatch = async ({ rows }: Batch) => {
+    if (rows.some((r) => r.url.endsWith('/0'))) throw new SinkRejectedError('bad value');
+    if (outage && rows.length < 4) {
+      outage = false;
+      throw new SinkUnavailableError('down');
+    }
+    sink.batches.push(rows.map((r) => Number(r.url.split('/').pop())));
+  };
+  const { w } = writer(sink, { flushMaxRows: 100 });
+  const events = { flushed: () => {}, flushFailed: () => {}, deadLettered: (_e: unknown, r: PageviewRow) => dead.push(r.url), spoolSkipped: () => {} };
+  const w2 = new BatchWriter({ sink, capacity: 100, flushMaxRows: 100, flushIntervalMs: 60_000, spool: null, deadLetters: null, events, retryBaseMs: 5 });
+  for (let i = 0; i < 8; i++) w2.push(row(i));
+  const { left } = await w2.drain(2000);
+  t.equal(left, 0);
+  t.same(dead, ['https://a.example/0'], 'dead-lettered once');
+  t.same(sink.batches.flat().sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
+  t.equal(w.size, 0);
+});
+
+t.test('drain keeps to its deadline even when a flush hangs', async (t) => {
+  const sink = new RecordingSink();
+  sink.writeBatch = () => new Promise(() => {}); // never answers
+  const { w } = writer(sink, { flushMaxRows: 100 });
+  for (let i = 0; i < 5; i++) w.push(row(i));
+  const started = Date.now();
+  const { left } = await w.drain(300);
+  t.ok(Date.now() - started < 1000, `returned after ${Date.now() - started} ms`);
+  t.equal(left, 5, 'the rows are still there to be spilled');
 });
