@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import fp from 'fastify-plugin';
 import healthRoutes from '../routes/health.js';
 import metricsRoutes from '../routes/metrics.js';

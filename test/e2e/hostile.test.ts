@@ -1,7 +1,6 @@
 // Hostile and abusive traffic over a real socket: always 204, never stored, never a crash.
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildTestApp, CHROME_UA, metricValue, type TestApp } from '../helpers/app.js';
