@@ -111,7 +111,6 @@ export interface Config {
   metricsToken: string | undefined;
   logLevel: string;
   logPretty: boolean;
-  production: boolean;
   /** Injected for tests: wall clock in epoch milliseconds. */
   clock: () => number;
 }
@@ -201,7 +200,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
-    production,
     clock: Date.now,
   };
   return { config, warnings };

@@ -225,7 +225,8 @@ export class Collector {
       const pageUrl = this.#o.queryStrip.strip(v.url);
       const url = serializeUrl(pageUrl); // WHATWG output holds no control characters
       const hostname = this.#intern(cut(pageUrl.hostname, COLUMN.hostname));
-      const referrer = b.referrer ? cut(serializeUrl(this.#o.queryStrip.strip(new URL(b.referrer))), COLUMN.referrer) : null;
+      // Parsed once, by the validator.
+      const referrer = v.referrer === null ? null : cut(serializeUrl(this.#o.queryStrip.strip(v.referrer)), COLUMN.referrer);
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
       const userHash = this.#visitorHash(day, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;

@@ -17,6 +17,8 @@ export type Valid = {
   beacon: Beacon;
   /** The parsed page URL (http or https). */
   url: URL;
+  /** The parsed referrer, or null when there is none (or it broke its rule). */
+  referrer: URL | null;
   /** Optional fields that broke their rule and are stored NULL. */
   nulled: string[];
 };
@@ -63,15 +65,19 @@ export function validateBeacon(item: unknown, now: number): Valid | Invalid {
   if (url === null) return { ok: false, detail: 'url: not an http(s) URL' };
   if (url.href.length > MAX_URL) return { ok: false, detail: 'url: longer than 2048 characters once serialised' };
 
-  if (b.referrer !== undefined && b.referrer !== '' && !isReferrer(b.referrer)) {
-    delete b.referrer;
-    nulled.push('referrer');
+  let referrer: URL | null = null;
+  if (b.referrer !== undefined && b.referrer !== '') {
+    referrer = parseReferrer(b.referrer);
+    if (referrer === null) {
+      delete b.referrer;
+      nulled.push('referrer');
+    }
   }
   if (b.timestamp !== undefined && !(b.timestamp >= now - MAX_CLIENT_AGE_MS && b.timestamp <= now + MAX_CLIENT_AHEAD_MS)) {
     delete b.timestamp;
     nulled.push('timestamp');
   }
-  return { ok: true, beacon: b, url, nulled };
+  return { ok: true, beacon: b, url, referrer, nulled };
 }
 
 function parseHttpUrl(s: string): URL | null {
@@ -79,9 +85,10 @@ function parseHttpUrl(s: string): URL | null {
   return url !== null && (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '' ? url : null;
 }
 
-function isReferrer(s: string): boolean {
+function parseReferrer(s: string): URL | null {
   const url = URL.parse(s);
-  if (url === null) return false;
+  if (url === null) return null;
   // android-app://package/...: an opaque "android-app:<anything>" would be stored unescaped.
-  return (url.protocol === 'https:' || url.protocol === 'http:' || url.protocol === 'android-app:') && url.hostname !== '';
+  const ok = (url.protocol === 'https:' || url.protocol === 'http:' || url.protocol === 'android-app:') && url.hostname !== '';
+  return ok ? url : null;
 }

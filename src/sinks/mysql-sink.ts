@@ -103,10 +103,6 @@ export class MysqlSink implements Sink {
     });
   }
 
-  get pool(): Pool {
-    return this.#pool;
-  }
-
   async writeBatch({ rows, sessions }: Batch): Promise<void> {
     if (rows.length === 0 && sessions.length === 0) return;
     let conn: PoolConnection | undefined;

@@ -80,10 +80,6 @@ export class SqliteSink implements Sink {
     this.#activeSessions = this.#db.prepare(`SELECT ${SESSION_COLUMNS.join(', ')} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`);
   }
 
-  get database(): Database {
-    return this.#db;
-  }
-
   async writeBatch(batch: Batch): Promise<void> {
     if (batch.rows.length === 0 && batch.sessions.length === 0) return;
     try {
