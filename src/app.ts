@@ -17,6 +17,7 @@ import sessionsPlugin from './plugins/sessions.js';
 import sinkPlugin from './plugins/sink.js';
 import writerPlugin from './plugins/writer.js';
 import collectRoutes from './routes/collect.js';
+import scriptRoute from './routes/script.js';
 
 
 export interface BuildOptions {
@@ -54,7 +55,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(config.collectPath),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config });
@@ -68,32 +69,34 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(corsPlugin);
   await app.register(bodyParsers);
   await app.register(collectRoutes);
+  await app.register(scriptRoute);
   await app.register(retentionPlugin);
   await app.register(adminPlugin);
   return app;
 }
 
-const COLLECT_REQUEST = /^(POST|OPTIONS) \/collect[ ?]/;
-
 /**
- * Malformed requests and oversized headers (Node's 400/431) never reach a route: for /collect
+ * Malformed requests and oversized headers (Node's 400/431) never reach a route: for COLLECT_PATH
  * answer 204 all the same and count the beacon; anything else gets Node's usual answer.
  */
-function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    socket.destroy(); // nobody is reading an answer on a stalled connection
-    return;
-  }
-  const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 64).toString('latin1') : '';
-  if (COLLECT_REQUEST.test(head)) {
-    const reason = err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json';
-    this.ingestEvents?.received(1);
-    this.ingestEvents?.rejected(reason, 1, err.code ?? 'client error');
-    if (socket.writable) socket.write('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
-  } else if (socket.writable) {
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-  }
-  socket.destroy();
+function clientErrorHandler(collectPath: string) {
+  const collectRequest = new RegExp(`^(POST|OPTIONS) ${collectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ ?]`);
+  return function (this: FastifyInstance, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.destroy(); // nobody is reading an answer on a stalled connection
+      return;
+    }
+    const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 64).toString('latin1') : '';
+    if (collectRequest.test(head)) {
+      const reason = err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json';
+      this.ingestEvents?.received(1);
+      this.ingestEvents?.rejected(reason, 1, err.code ?? 'client error');
+      if (socket.writable) socket.write('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+    } else if (socket.writable) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    }
+    socket.destroy();
+  };
 }

@@ -52,6 +52,12 @@ export const EnvSchema = Type.Object({
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
   BUFFER_DURABILITY: Type.Union([Type.Literal('memory'), Type.Literal('disk')], { default: 'memory' }),
   SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
+  COLLECT_PATH: Type.String({ minLength: 1, default: '/collect' }),
+  SCRIPT_PATH: Type.String({ minLength: 1, default: '/collector.js' }),
+  DEBUG_ENDPOINT: Type.Boolean({ default: false }),
+  REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // Each worker is a whole service (buffer, pool, spool); more than the cores only adds contention.
+  WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
   LOG_LEVEL: { ...LogLevel, default: 'info' },
   LOG_PRETTY: Type.Boolean({ default: false }),
   NODE_ENV: Type.Optional(Type.String()),
@@ -59,7 +65,7 @@ export const EnvSchema = Type.Object({
 export type Env = Static<typeof EnvSchema>;
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARS = new Set(['HASH_SECRET', 'METRICS_TOKEN', 'DATABASE_URL']);
+const SECRET_VARS = new Set(['HASH_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
 
 export type TrustProxy = boolean | number | string[];
 export type IpStorage = 'full' | 'truncated' | 'none';
@@ -109,6 +115,16 @@ export interface Config {
   /** memory: a crash loses the buffer; disk: each accepted row is fsynced to a WAL before the 204. */
   bufferDurability: 'memory' | 'disk';
   metricsToken: string | undefined;
+  /** Path of the beacon endpoint; the pixel is at `${collectPath}.gif`, the debug endpoint at `${collectPath}/debug`. */
+  collectPath: string;
+  /** Path the collector script is served at. */
+  scriptPath: string;
+  /** Serve POST `${collectPath}/debug`. */
+  debugEndpoint: boolean;
+  /** Redis holding the sessions shared by every instance, or null: sessions live in this process. */
+  redisUrl: string | null;
+  /** Worker processes sharing the port (node:cluster); 1: no cluster. */
+  workers: number;
   logLevel: string;
   logPretty: boolean;
   /** Injected for tests: wall clock in epoch milliseconds. */
@@ -167,6 +183,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
   if (e.FLUSH_MAX_ROWS > e.BUFFER_CAPACITY) {
     throw new ConfigError('FLUSH_MAX_ROWS', `(${e.FLUSH_MAX_ROWS}) must not exceed BUFFER_CAPACITY (${e.BUFFER_CAPACITY}): the buffer would fill before a flush started`);
   }
+  const collectPath = parsePath('COLLECT_PATH', e.COLLECT_PATH);
+  const scriptPath = parsePath('SCRIPT_PATH', e.SCRIPT_PATH);
+  if ([collectPath, `${collectPath}.gif`, `${collectPath}/debug`].includes(scriptPath)) {
+    throw new ConfigError('SCRIPT_PATH', `(${scriptPath}) collides with COLLECT_PATH (${collectPath}), its pixel or its debug endpoint`);
+  }
+  const redisUrl = e.REDIS_URL === undefined ? null : parseRedisUrl(e.REDIS_URL);
+  if (e.WORKERS > 1) {
+    if (database.store !== 'mysql') {
+      throw new ConfigError(
+        'WORKERS',
+        `(${e.WORKERS}) needs MySQL: the embedded SQLite store takes one writer process. Set DATABASE_URL=mysql://… or WORKERS=1`,
+      );
+    }
+    if (redisUrl === null) {
+      warnings.push(`WORKERS=${e.WORKERS} without REDIS_URL: each worker keeps its own sessions, so a visitor whose beacons reach two workers gets two sessions. Set REDIS_URL to share them.`);
+    }
+  }
   const config: Config = {
     port: e.PORT,
     host: e.HOST,
@@ -198,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
     bufferDurability: e.BUFFER_DURABILITY,
     metricsToken: e.METRICS_TOKEN,
+    collectPath,
+    scriptPath,
+    debugEndpoint: e.DEBUG_ENDPOINT,
+    redisUrl,
+    workers: e.WORKERS,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     clock: Date.now,
@@ -289,6 +327,31 @@ function parseOrigins(value: string): '*' | string[] {
   }
   if (origins.length === 0) throw new ConfigError('ALLOWED_ORIGINS', 'lists no origin');
   return origins;
+}
+
+// Reserved for the ops routes, which the public port may also serve.
+const OPS_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+/** A route path: absolute, plain characters, no query or fragment, not an ops route. */
+function parsePath(variable: string, value: string): string {
+  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/.test(value) || value.includes('//') || (value.length > 1 && value.endsWith('/'))) {
+    throw new ConfigError(variable, `(${JSON.stringify(value)}) must be a path such as /collect: starting with /, without query, fragment, spaces, // or a trailing /`);
+  }
+  if (value === '/' || OPS_PATHS.has(value)) throw new ConfigError(variable, `(${value}) is reserved: choose another path`);
+  return value;
+}
+
+function parseRedisUrl(value: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url === null || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError('REDIS_URL', 'must be redis://[user:pass@]host:port[/db] or rediss://… (TLS)');
+  }
+  return value;
 }
 
 // proxy-addr (Fastify's trust-proxy engine) also takes these names for well-known ranges.

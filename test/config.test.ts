@@ -122,3 +122,29 @@ t.test('a secret file too short to use is a configuration error, not a crash', a
 t.test('FLUSH_MAX_ROWS may not exceed BUFFER_CAPACITY', async (t) => {
   fails(t, { ...base, BUFFER_CAPACITY: '50', FLUSH_MAX_ROWS: '100' }, 'FLUSH_MAX_ROWS', /must not exceed BUFFER_CAPACITY \(50\)/);
 });
+
+t.test('client paths: defaults, valid forms, and bad or colliding paths stop the start', async (t) => {
+  const { config } = loadConfig(base);
+  t.match(config, { collectPath: '/collect', scriptPath: '/collector.js', debugEndpoint: false });
+  t.match(loadConfig({ ...base, COLLECT_PATH: '/api/e', SCRIPT_PATH: '/js/app-4.js' }).config, { collectPath: '/api/e', scriptPath: '/js/app-4.js' });
+  fails(t, { ...base, COLLECT_PATH: 'collect' }, 'COLLECT_PATH', /must be a path/);
+  fails(t, { ...base, COLLECT_PATH: '/collect?x=1' }, 'COLLECT_PATH', /without query/);
+  fails(t, { ...base, COLLECT_PATH: '/c/' }, 'COLLECT_PATH', /trailing/);
+  fails(t, { ...base, COLLECT_PATH: '/metrics' }, 'COLLECT_PATH', /reserved/);
+  fails(t, { ...base, SCRIPT_PATH: '/health' }, 'SCRIPT_PATH', /reserved/);
+  fails(t, { ...base, SCRIPT_PATH: '/collect.gif' }, 'SCRIPT_PATH', /collides with COLLECT_PATH/);
+  fails(t, { ...base, DEBUG_ENDPOINT: 'yes' }, 'DEBUG_ENDPOINT', /true or false/);
+});
+
+t.test('scale-out: REDIS_URL and WORKERS', async (t) => {
+  const { config, warnings } = loadConfig({ ...base, REDIS_URL: 'redis://127.0.0.1:6379/2', WORKERS: '2' });
+  t.match(config, { redisUrl: 'redis://127.0.0.1:6379/2', workers: 2 });
+  t.notOk(warnings.some((w) => w.includes('WORKERS')));
+  t.equal(loadConfig(base).config.workers, 1);
+  t.equal(loadConfig(base).config.redisUrl, null);
+  fails(t, { ...base, REDIS_URL: 'http://127.0.0.1:6379' }, 'REDIS_URL', /redis:\/\//);
+  fails(t, { ...base, WORKERS: '0' }, 'WORKERS', /integer from 1 to 64/);
+  fails(t, { HASH_SECRET: 'x'.repeat(20), DATA_DIR: mkdtempSync(join(tmpdir(), 'bi-cfg-')), WORKERS: '2' }, 'WORKERS', /needs MySQL/);
+  const solo = loadConfig({ ...base, WORKERS: '2' });
+  t.ok(solo.warnings.some((w) => /WORKERS=2 without REDIS_URL/.test(w)), 'sessions per process: a warning');
+});

@@ -54,6 +54,23 @@ export interface RequestContext {
   cdnCountry: string | undefined;
   /** `DNT: 1` or `Sec-GPC: 1` was sent. */
   doNotTrack: boolean;
+  /**
+   * The request came through the tracking pixel. There an email image proxy (Gmail, Yahoo)
+   * fetching the image stands for a person opening a mail: counted, with no country (the
+   * address is the proxy's). On POST such an agent is a bot like any other.
+   */
+  pixel?: boolean;
+}
+
+/**
+ * What the debug endpoint learns from a dry run: the verdict on each item, and the row an
+ * accepted one would have become. A dry run counts nothing, takes no rate-limit budget, opens
+ * or extends no session and stores nothing.
+ */
+export interface IngestTrace extends IngestEvents {
+  /** The item now being looked at (index in the batch); -1 before the items are looked at one by one. */
+  item: number;
+  row(row: PageviewRow): void;
 }
 
 export interface CollectorOptions {
@@ -147,8 +164,8 @@ export class Collector {
     return this.#day;
   }
 
-  async ingest(decoded: Decoded, ctx: RequestContext): Promise<void> {
-    const events = this.#o.events;
+  async ingest(decoded: Decoded, ctx: RequestContext, trace?: IngestTrace): Promise<void> {
+    const events = trace ?? this.#o.events;
     if (!decoded.ok) {
       events.received(decoded.count);
       events.rejected(decoded.reason, decoded.count, decoded.excerpt);
@@ -167,7 +184,7 @@ export class Collector {
       return;
     }
     let items = decoded.items;
-    if (this.#o.rateLimiter !== null) {
+    if (this.#o.rateLimiter !== null && trace === undefined) {
       const allowed = this.#o.rateLimiter.take(ctx.ip, items.length);
       if (allowed < items.length) {
         events.rejected('rate_limited', items.length - allowed, 'over RATE_LIMIT_PER_MIN');
@@ -181,7 +198,8 @@ export class Collector {
     }
     const agent = this.#o.agents.parse(ctx.userAgent);
     // An email image proxy stands for a person only on the pixel; it never sends a POST beacon.
-    const isBot = agent.bot || agent.emailProxy;
+    const openedMail = ctx.pixel === true && agent.emailProxy;
+    const isBot = openedMail ? false : agent.bot || agent.emailProxy;
     if (isBot && !this.#o.keepBots) {
       events.rejected('bot', items.length, `user agent ${agent.stored ?? '(none)'}`.slice(0, 120));
       return;
@@ -196,11 +214,13 @@ export class Collector {
     const uaForHash = ctx.userAgent ?? '';
     const serverTimestamp = new Date(now);
     const clientIp = storedIp(ctx.ip, this.#o.ipStorage);
-    const geoCountry = this.#country(ctx);
+    // An email proxy's address says where the proxy is, not the reader.
+    const geoCountry = openedMail ? null : this.#country(ctx);
 
     let accepted = 0;
-    for (const item of items) {
-      const v = validateBeacon(item, now);
+    for (let i = 0; i < items.length; i++) {
+      if (trace !== undefined) trace.item = i;
+      const v = validateBeacon(items[i], now);
       if (!v.ok) {
         events.rejected('invalid_schema', 1, v.detail);
         continue;
@@ -231,7 +251,7 @@ export class Collector {
       const userHash = this.#visitorHash(day, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;
       // Kept bots are stored but never open or join a session: session figures stay human.
-      if (!isBot) {
+      if (!isBot && trace === undefined) {
         const assigned = this.#o.sessions.assign({
           key: userHash,
           previousKey: previousSalt === undefined ? null : this.#visitorHash(previousDay, previousSalt, hostname, ctx.ip, uaForHash),
@@ -268,12 +288,15 @@ export class Collector {
         session: session.snapshot,
         approxBytes: ROW_OVERHEAD_BYTES + url.length + (referrer?.length ?? 0) + (agent.stored?.length ?? 0) + (payload?.length ?? 0),
       };
-      if (this.#o.queue.push(row)) accepted++;
+      if (trace !== undefined) {
+        trace.row(row);
+        accepted++;
+      } else if (this.#o.queue.push(row)) accepted++;
       else events.rejected('overflow', 1, 'buffer full');
     }
     if (accepted > 0) {
       events.accepted(accepted);
-      if (this.#o.durable) await this.#o.queue.waitDurable();
+      if (this.#o.durable && trace === undefined) await this.#o.queue.waitDurable();
     }
   }
 

@@ -38,6 +38,16 @@ export async function decodeBody(contentType: string | undefined, body: Buffer):
   }
 }
 
+/**
+ * The tracking pixel's query string (`?url=…&type=…`), read like a urlencoded body: one beacon.
+ * `fallbackUrl` (the Referer header) stands in for a missing `url`, as for a noscript `<img>`.
+ */
+export function decodeQuery(query: string, fallbackUrl: string | undefined): Decoded {
+  const item = formToBeacon(new URLSearchParams(query));
+  if (item.url === undefined && fallbackUrl !== undefined) item.url = fallbackUrl;
+  return { ok: true, items: [item] };
+}
+
 function decodeJson(body: Buffer): Decoded {
   let text = body.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalIp } from '../pipeline/client-ip.js';
-import { decodeBody } from '../pipeline/decode-body.js';
-import type { RejectReason } from '../pipeline/collector.js';
+import { decodeBody, decodeQuery } from '../pipeline/decode-body.js';
+import type { RejectReason, RequestContext } from '../pipeline/collector.js';
+import { DebugTrace } from '../pipeline/debug-trace.js';
 
 /** Fastify's own refusals, mapped to rejection reasons; all of them still answer 204. */
 function reasonFor(err: FastifyError): RejectReason {
@@ -17,37 +18,80 @@ function reasonFor(err: FastifyError): RejectReason {
   }
 }
 
-/** POST /collect and OPTIONS /collect: always 204 with an empty body. No logic here. */
-export default async function collectRoutes(app: FastifyInstance): Promise<void> {
-  const collector = app.collector;
+// The smallest transparent GIF (1x1, 43 bytes).
+export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
-  app.setErrorHandler((err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+/**
+ * POST and OPTIONS COLLECT_PATH (always 204, empty), the pixel GET COLLECT_PATH.gif (always the
+ * GIF) and, when DEBUG_ENDPOINT=true, POST COLLECT_PATH/debug. No logic here: the collector decides.
+ */
+export default async function collectRoutes(app: FastifyInstance): Promise<void> {
+  const { collector, config } = app;
+  const path = config.collectPath;
+
+  app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const reason = reasonFor(err);
     // Fastify's refusals come before the collector saw the request; a failure inside it was counted there.
     if (err.code?.startsWith('FST_')) app.ingestEvents.received(1);
     app.ingestEvents.rejected(reason, 1, err.code ?? err.message);
     if (reason === 'error') app.log.error({ err }, 'collect failed');
+    if (req.routeOptions.url === `${path}.gif`) return sendPixel(reply);
     return reply.code(204).send();
   });
 
-  app.post('/collect', async (req, reply) => {
+  app.post(path, async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
-    const decoded = await decodeBody(req.headers['content-type'], body);
-    const h = req.headers;
-    await collector.ingest(decoded, {
-      origin: h.origin,
-      // Junk that a trusted proxy passed on as X-Forwarded-For is no address: the socket's is used instead.
-      ip: canonicalIp(req.ip) ?? canonicalIp(req.socket.remoteAddress) ?? '0.0.0.0',
-      userAgent: h['user-agent'],
-      peer: req.socket.remoteAddress ?? '',
-      cdnCountry: firstHeader(h['cf-ipcountry'] ?? h['cloudfront-viewer-country'] ?? h['x-vercel-ip-country']),
-      doNotTrack: h.dnt === '1' || h['sec-gpc'] === '1',
-    });
+    await collector.ingest(await decodeBody(req.headers['content-type'], body), requestContext(req));
     return reply.code(204).send();
   });
 
   // An allowed preflight is answered by the CORS hook before this; a disallowed one lands here.
-  app.options('/collect', async (_req, reply) => reply.code(204).send());
+  app.options(path, async (_req, reply) => reply.code(204).send());
+
+  // noscript and email: <img src="…/collect.gif?url=…">. The image is answered whatever happened.
+  app.get(`${path}.gif`, async (req, reply) => {
+    const q = req.url.indexOf('?');
+    const decoded = decodeQuery(q === -1 ? '' : req.url.slice(q + 1), firstHeader(req.headers.referer));
+    await collector.ingest(decoded, { ...requestContext(req), pixel: true });
+    return sendPixel(reply);
+  });
+
+  if (config.debugEndpoint) {
+    // Tells a sender what would be stored and why not; it also tells an attacker, hence off by default.
+    app.post(`${path}/debug`, async (req, reply) => {
+      const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
+      const decoded = await decodeBody(req.headers['content-type'], body);
+      const trace = new DebugTrace(decoded.ok ? decoded.items.length : decoded.count);
+      await collector.ingest(decoded, requestContext(req), trace);
+      return reply.code(200).header('cache-control', 'no-store').send(trace.report());
+    });
+  }
+}
+
+function requestContext(req: FastifyRequest): RequestContext {
+  const h = req.headers;
+  return {
+    origin: h.origin,
+    // Junk that a trusted proxy passed on as X-Forwarded-For is no address: the socket's is used instead.
+    ip: canonicalIp(req.ip) ?? canonicalIp(req.socket.remoteAddress) ?? '0.0.0.0',
+    userAgent: h['user-agent'],
+    peer: req.socket.remoteAddress ?? '',
+    cdnCountry: firstHeader(h['cf-ipcountry'] ?? h['cloudfront-viewer-country'] ?? h['x-vercel-ip-country']),
+    doNotTrack: h.dnt === '1' || h['sec-gpc'] === '1',
+  };
+}
+
+function sendPixel(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(200)
+    .header('content-type', 'image/gif')
+    // Every open and every page view must reach us: no browser, proxy or mail client may keep it.
+    .header('cache-control', 'no-store, no-cache, must-revalidate, max-age=0')
+    .header('pragma', 'no-cache')
+    .header('expires', '0')
+    // Pages that set Cross-Origin-Embedder-Policy may still load it.
+    .header('cross-origin-resource-policy', 'cross-origin')
+    .send(PIXEL);
 }
 
 const EMPTY = Buffer.alloc(0);

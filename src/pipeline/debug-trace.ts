@@ -1,0 +1,90 @@
+import type { PageviewRow } from '../sinks/sink.js';
+import type { IngestTrace, RejectReason } from './collector.js';
+
+/** The debug endpoint's verdict on one item of the request. */
+export type Verdict =
+  | { index: number; accepted: true; fieldsStoredNull: string[]; row: Record<string, unknown> }
+  | { index: number; accepted: false; reason: RejectReason; detail: string; fieldsStoredNull: string[] };
+
+export interface DebugReport {
+  received: number;
+  accepted: number;
+  rejected: number;
+  beacons: Verdict[];
+}
+
+/**
+ * Collects a dry run's verdicts (see IngestTrace). A rejection before the items are looked at one
+ * by one (origin, bot, DNT, an unreadable body) applies to every item without a verdict yet.
+ */
+export class DebugTrace implements IngestTrace {
+  item = -1;
+  readonly #count: number;
+  readonly #verdicts: (Verdict | undefined)[];
+  readonly #nulled = new Map<number, string[]>();
+
+  constructor(count: number) {
+    this.#count = count;
+    this.#verdicts = new Array<Verdict | undefined>(count).fill(undefined);
+  }
+
+  received(): void {}
+  accepted(): void {}
+
+  rejected(reason: RejectReason, _count: number, detail: string): void {
+    const from = this.item === -1 ? 0 : this.item;
+    const to = this.item === -1 ? this.#count : this.item + 1;
+    for (let i = from; i < to; i++) {
+      if (this.#verdicts[i] !== undefined) continue;
+      this.#verdicts[i] = { index: i, accepted: false, reason, detail, fieldsStoredNull: this.#nulled.get(i) ?? [] };
+    }
+  }
+
+  fieldDropped(field: string): void {
+    const list = this.#nulled.get(this.item) ?? [];
+    list.push(field);
+    this.#nulled.set(this.item, list);
+  }
+
+  row(row: PageviewRow): void {
+    this.#verdicts[this.item] = {
+      index: this.item,
+      accepted: true,
+      fieldsStoredNull: this.#nulled.get(this.item) ?? [],
+      row: describeRow(row),
+    };
+  }
+
+  report(): DebugReport {
+    const beacons = this.#verdicts.map(
+      (v, index): Verdict => v ?? { index, accepted: false, reason: 'error', detail: 'no verdict', fieldsStoredNull: [] },
+    );
+    const accepted = beacons.filter((b) => b.accepted).length;
+    return { received: this.#count, accepted, rejected: this.#count - accepted, beacons };
+  }
+}
+
+/** The row as the `pageviews` columns would hold it; the id and session are given when it is stored. */
+function describeRow(row: PageviewRow): Record<string, unknown> {
+  return {
+    url: row.url,
+    hostname: row.hostname,
+    type: row.type,
+    event_name: row.eventName,
+    user_agent: row.userAgent,
+    browser: row.browser,
+    os: row.os,
+    device: row.device,
+    is_bot: row.isBot,
+    viewport_width: row.viewportWidth,
+    viewport_height: row.viewportHeight,
+    referrer: row.referrer,
+    client_timestamp: row.clientTimestamp?.toISOString() ?? null,
+    server_timestamp: row.serverTimestamp.toISOString(),
+    client_ip: row.clientIp,
+    user_hash: row.userHash,
+    geo_country: row.geoCountry,
+    payload: row.payload === null ? null : (JSON.parse(row.payload) as unknown),
+    session_id: 'assigned when stored',
+  };
+}
