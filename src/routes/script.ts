@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+
+/** Where `npm run build` puts the minified script (src/client/, built by scripts/build-client.mjs). */
+export const SCRIPT_FILE = fileURLToPath(new URL('../../dist/client/collector.js', import.meta.url));
+/** The built script's default endpoint path, replaced by COLLECT_PATH when served. */
+export const COLLECT_PATH_TOKEN = '"__BEACON_COLLECT_PATH__"';
+
+// Not a versioned path: a new release must reach browsers within the hour, and the ETag makes
+// the hourly revalidation a 304 of a few bytes.
+const CACHE_CONTROL = 'public, max-age=3600';
+
+interface Representation {
+  body: Buffer;
+  etag: string;
+  encoding: 'br' | 'gzip' | null;
+}
+
+/** The script with COLLECT_PATH filled in, and its compressed forms, computed once at start. */
+export function prepareScript(source: string, collectPath: string): Representation[] {
+  const text = source.split(COLLECT_PATH_TOKEN).join(JSON.stringify(collectPath));
+  const plain = Buffer.from(text, 'utf8');
+  const hash = createHash('sha256').update(plain).digest('base64url').slice(0, 22);
+  return [
+    {
+      body: brotliCompressSync(plain, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: plain.length } }),
+      etag: `"${hash}-br"`,
+      encoding: 'br',
+    },
+    { body: gzipSync(plain, { level: 9 }), etag: `"${hash}-gz"`, encoding: 'gzip' },
+    { body: plain, etag: `"${hash}"`, encoding: null },
+  ];
+}
+
+/** GET SCRIPT_PATH: the collector script, with an ETag, a one-hour cache lifetime and compression. */
+export default async function scriptRoute(app: FastifyInstance): Promise<void> {
+  const { scriptPath, collectPath } = app.config;
+  let source: string | null = null;
+  try {
+    source = readFileSync(SCRIPT_FILE, 'utf8');
+  } catch (err) {
+    // Running from a checkout without a build (tsx): the service works, only the script is missing.
+    app.log.error({ err: (err as Error).message }, `collector script not built (${SCRIPT_FILE}): run npm run build; ${scriptPath} answers 404 until then`);
+  }
+  const representations = source === null ? [] : prepareScript(source, collectPath);
+
+  app.get(scriptPath, async (req, reply) => {
+    if (representations.length === 0) return reply.code(404).type('text/plain').send('collector script not built\n');
+    const accepted = String(req.headers['accept-encoding'] ?? '');
+    const chosen =
+      representations.find((r) => r.encoding !== null && acceptsEncoding(accepted, r.encoding)) ??
+      (representations[representations.length - 1] as Representation);
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', CACHE_CONTROL)
+      .header('etag', chosen.etag)
+      .header('vary', 'Accept-Encoding')
+      .header('x-content-type-options', 'nosniff')
+      // Sites with Cross-Origin-Embedder-Policy: require-corp can still load it from another origin.
+      .header('cross-origin-resource-policy', 'cross-origin');
+    if (matchesEtag(req.headers['if-none-match'], chosen.etag)) return reply.code(304).send();
+    if (chosen.encoding !== null) reply.header('content-encoding', chosen.encoding);
+    return reply.code(200).send(chosen.body);
+  });
+}
+
+/** Whether an Accept-Encoding header allows a coding (q=0 refuses it). */
+export function acceptsEncoding(header: string, coding: string): boolean {
+  for (const part of header.toLowerCase().split(',')) {
+    const [name, ...params] = part.trim().split(';');
+    if (name?.trim() !== coding) continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
+
+/** If-None-Match: `*` or a list of (possibly weak) entity tags. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}

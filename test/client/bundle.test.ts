@@ -1,0 +1,188 @@
+// The built collector: scripts/build-client.mjs into a temp dir, its size and server token, then the
+// minified file run in node:vm against a minimal fake browser (collector.ts wiring included).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import vm from 'node:vm';
+import { gzipSync } from 'node:zlib';
+import t from 'tap';
+
+const TOKEN = '"__BEACON_COLLECT_PATH__"';
+const dir = mkdtempSync(join(tmpdir(), 'collector-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const outfile = join(dir, 'collector.js');
+const printed = execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build-client.mjs', import.meta.url)), outfile], { encoding: 'utf8' });
+const built = readFileSync(outfile, 'utf8');
+
+t.test('the build: small, one IIFE, the path token intact once', async (t) => {
+  const gzipped = gzipSync(built).length;
+  t.ok(gzipped < 3072, `${gzipped} bytes gzipped`);
+  t.match(printed, new RegExp(`${Buffer.byteLength(built)} bytes, ${gzipped} gzipped`), 'the script prints both sizes');
+  t.equal(built.split(TOKEN).length - 1, 1, 'the server replaces exactly one literal');
+  t.notMatch(built, /\bimport\b|\bexport\b|sourceMappingURL/, 'a classic script, nothing to fetch');
+});
+
+interface Sent {
+  url: string;
+  body: string;
+  type: string;
+}
+
+interface Page {
+  href?: string;
+  attrs?: Record<string, string>;
+  navigator?: Record<string, unknown>;
+  currentScript?: null;
+}
+
+/** A fake browser as a vm context whose global is the window; the script gets COLLECT_PATH=/collect. */
+function browser(page: Page = {}) {
+  let url = new URL(page.href ?? 'https://shop.example/products');
+  const sent: Sent[] = [];
+  const listeners: Record<string, ((e: object) => void)[]> = {};
+  const add = (prefix: string) => (type: string, fn: (e: object) => void) => (listeners[prefix + type] ??= []).push(fn);
+  const attrs = page.attrs ?? {};
+  const window: Record<string, unknown> = {
+    innerWidth: 1440,
+    innerHeight: 900,
+    URL,
+    addEventListener: add(''),
+    location: {
+      get href() {
+        return url.href;
+      },
+      get pathname() {
+        return url.pathname;
+      },
+      get hostname() {
+        return url.hostname;
+      },
+      get protocol() {
+        return url.protocol;
+      },
+    },
+    document: {
+      referrer: 'https://news.example/',
+      visibilityState: 'visible',
+      currentScript: page.currentScript === null ? null : { src: 'https://stats.example/collector.js', getAttribute: (n: string) => attrs[n] ?? null },
+      addEventListener: add('document:'),
+    },
+    navigator: {
+      sendBeacon(to: string, blob: { text: string; type: string }) {
+        sent.push({ url: to, body: blob.text, type: blob.type });
+        return true;
+      },
+      ...page.navigator,
+    },
+    history: {
+      pushState(_s: unknown, _t: string, to: string) {
+        url = new URL(to, url);
+      },
+      replaceState(_s: unknown, _t: string, to: string) {
+        url = new URL(to, url);
+      },
+    },
+    Blob: class {
+      text: string;
+      type: string;
+      constructor(parts: string[], options: { type: string }) {
+        this.text = parts.join('');
+        this.type = options.type;
+      }
+    },
+  };
+  window.window = window;
+  const context = vm.createContext(window);
+  const before = new Set(Object.keys(window));
+  return {
+    window,
+    sent,
+    run: () => vm.runInContext(built.replace(TOKEN, JSON.stringify('/collect')), context),
+    fire: (type: string, event: object = {}) => (listeners[type] ?? []).forEach((fn) => fn(event)),
+    added: () => Object.keys(window).filter((k) => !before.has(k)),
+    beacons: () => sent.flatMap((s) => [JSON.parse(s.body) as Record<string, unknown>].flat()),
+  };
+}
+
+t.test('in a page: one pageview with the viewport, SPA pageviews, window.beacon, no other global', async (t) => {
+  const b = browser();
+  b.run();
+  await nextTurn();
+  t.equal(b.sent.length, 1, 'exactly one request on load');
+  t.equal(b.sent[0]?.url, 'https://stats.example/collect', 'the served path on the script origin');
+  t.equal(b.sent[0]?.type, 'text/plain');
+  const [view] = b.beacons();
+  t.match(view, { type: 'pageview', url: 'https://shop.example/products', referrer: 'https://news.example/', viewportW: 1440, viewportH: 900 });
+  t.ok(Math.abs(Number(view?.timestamp) - Date.now()) < 5000, 'timestamp: epoch ms');
+
+  (b.window.history as { pushState(...a: unknown[]): void }).pushState(null, '', '/cart');
+  await nextTurn();
+  t.match(b.beacons()[1], { type: 'pageview', url: 'https://shop.example/cart', referrer: 'https://shop.example/products' });
+
+  (b.window.beacon as (n: string, p: object) => void)('add_to_cart', { sku: 'A1' });
+  await nextTurn();
+  t.match(b.beacons()[2], { type: 'event', name: 'add_to_cart', payload: { sku: 'A1' } });
+  t.same(b.added(), ['beacon'], 'window.beacon is the only global');
+});
+
+t.test('script tag attributes reach the script', async (t) => {
+  const endpoint = browser({ attrs: { 'data-endpoint': '/proxy/e' } });
+  endpoint.run();
+  await nextTurn();
+  t.equal(endpoint.sent[0]?.url, 'https://shop.example/proxy/e', 'data-endpoint, relative to the page');
+
+  const local = browser({ href: 'http://localhost:8080/' });
+  local.run();
+  await nextTurn();
+  t.equal(local.sent.length, 0, 'localhost: nothing');
+  const included = browser({ href: 'http://localhost:8080/', attrs: { 'data-include-localhost': '' } });
+  included.run();
+  await nextTurn();
+  t.equal(included.sent.length, 1, 'data-include-localhost');
+
+  const dnt = browser({ navigator: { doNotTrack: '1' }, attrs: { 'data-respect-dnt': '' } });
+  dnt.run();
+  await nextTurn();
+  t.equal(dnt.sent.length, 0, 'data-respect-dnt with DNT: 1');
+  const ignored = browser({ navigator: { doNotTrack: '1' } });
+  ignored.run();
+  await nextTurn();
+  t.equal(ignored.sent.length, 1, 'DNT without data-respect-dnt');
+
+  const noScript = browser({ currentScript: null });
+  noScript.run();
+  await nextTurn();
+  t.equal(noScript.sent[0]?.url, 'https://shop.example/collect', 'no currentScript: the page origin');
+});
+
+t.test('a broken environment never makes the script throw', async (t) => {
+  const b = browser({
+    navigator: {
+      sendBeacon() {
+        throw new Error('blocked by an extension');
+      },
+    },
+  });
+  delete b.window.history;
+  b.window.PerformanceObserver = function () {
+    throw new TypeError('no');
+  };
+  t.doesNotThrow(() => b.run());
+  await nextTurn();
+  t.type(b.window.beacon, 'function');
+  t.doesNotThrow(() => (b.window.beacon as (n: string) => void)('x'));
+  t.doesNotThrow(() => b.fire('popstate'));
+  t.doesNotThrow(() => b.fire('error', { message: 'm', filename: 'f', lineno: 1 }));
+  t.doesNotThrow(() => b.fire('pagehide'));
+  await nextTurn();
+  t.equal(b.sent.length, 0, 'nothing could be sent (no fetch either)');
+
+  const empty = vm.createContext({});
+  t.doesNotThrow(() => vm.runInContext(built, empty), 'no window or document at all');
+  const nullDocument = browser();
+  nullDocument.window.document = null;
+  t.doesNotThrow(() => nullDocument.run());
+});
