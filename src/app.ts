@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { compileTrust } from './pipeline/proxy-trust.js';
 import { BODY_LIMIT } from './pipeline/beacon-schema.js';
@@ -25,6 +26,8 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['loggerInstance'] | FastifyServerOptions['logger'];
   /** Socket inactivity that closes a connection (tests shorten it). */
   idleTimeoutMs?: number;
+  /** A cluster worker: /metrics answers every worker's sum, collected through the primary. */
+  clusterMetrics?: (registry: Registry) => () => Promise<{ text: string; contentType: string }>;
 }
 
 // A beacon is at most 64 KiB: a client that has not sent a whole request in 10 s is stalling
@@ -60,6 +63,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
+  if (options.clusterMetrics) app.metrics.collect = options.clusterMetrics(app.metrics.registry);
   await app.register(pressurePlugin);
   await app.register(geoipPlugin);
   await app.register(sinkPlugin);

@@ -18,6 +18,8 @@ function createMetrics() {
   const sources = { bufferRows: () => 0, spoolRows: () => 0, sessionsActive: () => 0 };
   return {
     registry,
+    /** The /metrics text: this process's registry, or (WORKERS>1) every worker's, summed by the primary. */
+    collect: async (): Promise<{ text: string; contentType: string }> => ({ text: await registry.metrics(), contentType: registry.contentType }),
     sources,
     received: new Counter({ name: 'beacons_received_total', help: 'Beacons received (items of a batch, not requests)', registers: [registry] }),
     accepted: new Counter({ name: 'beacons_accepted_total', help: 'Beacons accepted into the buffer', registers: [registry] }),

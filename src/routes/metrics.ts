@@ -6,7 +6,7 @@ export default async function metricsRoutes(routes: FastifyInstance, opts: { sou
   const app = opts.source ?? routes;
   const token = app.config.metricsToken;
   const expected = token === undefined ? null : Buffer.from(`Bearer ${token}`);
-  const { registry } = app.metrics;
+  const { metrics } = app;
 
   routes.get('/metrics', async (req, reply) => {
     if (expected !== null) {
@@ -15,6 +15,7 @@ export default async function metricsRoutes(routes: FastifyInstance, opts: { sou
         return reply.code(401).header('WWW-Authenticate', 'Bearer').send();
       }
     }
-    return reply.type(registry.contentType).send(await registry.metrics());
+    const { text, contentType } = await metrics.collect();
+    return reply.type(contentType).send(text);
   });
 }

@@ -1,0 +1,158 @@
+// WORKERS>1: one primary process and N workers sharing the port (node:cluster). The primary
+// migrates, replays every spool left by an earlier run, forks, restarts crashed workers, answers
+// the workers' /metrics with the sum of all of them, and on SIGTERM/SIGINT drains them all.
+import cluster, { type Worker } from 'node:cluster';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { AggregatorRegistry, type Registry } from 'prom-client';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { migrateStore } from './plugins/sink.js';
+
+/** The variable that tells a forked worker its index (its spool directory is `worker-INDEX`). */
+export const WORKER_INDEX_VAR = 'BEACON_WORKER_INDEX';
+const METRICS_REQUEST = 'beacon-ingest:metrics';
+const METRICS_REPLY = 'beacon-ingest:metrics-reply';
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+
+/** A worker's config: its own spool, no migrations (the primary ran them). */
+export function workerConfig(config: Config, index: number): Config {
+  return { ...config, spoolDir: join(config.spoolDir, `worker-${index}`), migrate: false };
+}
+
+/** Spool directories an earlier run may have left: the single-process one and every worker's. */
+function spoolDirs(root: string): string[] {
+  if (!existsSync(root)) return [];
+  const workers = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^worker-\d+$/.test(e.name))
+    .map((e) => join(root, e.name));
+  return [root, ...workers];
+}
+
+function holdsRows(dir: string): boolean {
+  const segment = /^\d{12}\.ndjson$/;
+  const has = (d: string) => existsSync(d) && readdirSync(d).some((n) => segment.test(n));
+  return has(dir) || has(join(dir, 'wal'));
+}
+
+/**
+ * Writes the rows of every spool found into the database before any worker takes traffic, so
+ * sessions are warmed from a complete table and a spool of a worker index no longer in use (after
+ * WORKERS went down) is not stranded. Each directory goes through the service's own start and
+ * shutdown: replayed at start, drained at close, and what the database does not take in
+ * SHUTDOWN_TIMEOUT_MS stays spooled.
+ */
+async function replaySpools(config: Config, log: FastifyBaseLogger): Promise<void> {
+  for (const dir of spoolDirs(config.spoolDir)) {
+    if (!holdsRows(dir)) continue;
+    log.info({ dir }, 'replaying a spool before forking the workers');
+    const app = await buildApp({ ...config, spoolDir: dir, migrate: false, redisUrl: null, adminPort: null, retentionDays: null }, { logger: log });
+    await app.ready();
+    await app.close();
+  }
+}
+
+/** Runs the primary until every worker has exited after a shutdown signal. */
+export async function runPrimary(config: Config, log: FastifyBaseLogger): Promise<void> {
+  if (config.migrate) {
+    const result = await migrateStore(config);
+    if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied');
+  }
+  await replaySpools(config, log);
+
+  const aggregator = new AggregatorRegistry();
+  const byIndex = new Map<number, Worker>();
+  const failures = new Map<number, number>();
+  let stopping = false;
+  let failed = false;
+
+  const fork = (index: number) => {
+    const worker = cluster.fork({ [WORKER_INDEX_VAR]: String(index) });
+    byIndex.set(index, worker);
+    const startedAt = Date.now();
+    worker.on('message', (msg: { type?: string; id?: number }) => {
+      if (msg?.type !== METRICS_REQUEST) return;
+      aggregator.clusterMetrics().then(
+        (text) => worker.send({ type: METRICS_REPLY, id: msg.id, text, contentType: aggregator.contentType }),
+        (err: Error) => worker.send({ type: METRICS_REPLY, id: msg.id, error: err.message }),
+      );
+    });
+    worker.on('listening', () => {
+      log.info({ worker: index, pid: worker.process.pid }, 'worker listening');
+    });
+    worker.on('exit', (code, signal) => {
+      byIndex.delete(index);
+      if (stopping) {
+        if (code !== 0) failed = true;
+        return;
+      }
+      // A worker that ran a while and then died starts again at once; a crash loop backs off.
+      const n = Date.now() - startedAt > RESTART_MAX_MS ? 0 : (failures.get(index) ?? 0) + 1;
+      failures.set(index, n);
+      const delay = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** Math.max(0, n - 1));
+      log.error({ worker: index, code, signal, restartInMs: delay }, 'worker exited; restarting it');
+      setTimeout(() => !stopping && fork(index), delay).unref();
+    });
+  };
+  for (let i = 1; i <= config.workers; i++) fork(i);
+  log.info({ workers: config.workers, port: config.port }, 'primary started its workers');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal, workers: byIndex.size }, 'shutting down the workers');
+      // Each worker runs its own graceful shutdown (delay, drain, spool) on SIGTERM.
+      for (const worker of byIndex.values()) worker.process.kill('SIGTERM');
+      const deadline = setTimeout(() => {
+        log.error('workers did not stop in time; killing them (their spool keeps what they had written to it)');
+        for (const worker of byIndex.values()) worker.process.kill('SIGKILL');
+        failed = true;
+      }, config.shutdownDelayMs + config.shutdownTimeoutMs + 10_000);
+      const check = setInterval(() => {
+        if (byIndex.size > 0) return;
+        clearInterval(check);
+        clearTimeout(deadline);
+        resolve();
+      }, 50);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    // SIGHUP reloads the GeoIP database in every worker.
+    process.on('SIGHUP', () => {
+      for (const worker of byIndex.values()) worker.process.kill('SIGHUP');
+    });
+  });
+  log.info('all workers stopped');
+  process.exitCode = failed ? 1 : 0;
+}
+
+/** In a worker: lets the primary collect this registry, and asks it for every worker's sum. */
+export function clusterMetricsSource(registry: Registry): () => Promise<{ text: string; contentType: string }> {
+  AggregatorRegistry.setRegistries([registry]);
+  // Constructing one is what makes prom-client answer the primary's collection requests in a worker.
+  new AggregatorRegistry();
+  let next = 0;
+  const pending = new Map<number, (reply: { text?: string; contentType?: string; error?: string }) => void>();
+  process.on('message', (msg: { type?: string; id?: number; text?: string; contentType?: string; error?: string }) => {
+    if (msg?.type !== METRICS_REPLY || msg.id === undefined) return;
+    pending.get(msg.id)?.(msg);
+    pending.delete(msg.id);
+  });
+  return () =>
+    new Promise((resolve, reject) => {
+      const id = ++next;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error('the primary did not answer with the cluster metrics in time'));
+      }, 10_000);
+      pending.set(id, (reply) => {
+        clearTimeout(timer);
+        if (reply.error !== undefined || reply.text === undefined) reject(new Error(reply.error ?? 'no metrics'));
+        else resolve({ text: reply.text, contentType: reply.contentType ?? 'text/plain' });
+      });
+      process.send?.({ type: METRICS_REQUEST, id });
+    });
+}

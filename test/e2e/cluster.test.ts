@@ -1,0 +1,128 @@
+// WORKERS=2: one port served by two worker processes; the primary migrates, replays spools,
+// sums the workers' metrics and drains them all on SIGTERM.
+import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import type { RowDataPacket } from 'mysql2/promise';
+import { CHROME_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
+import { freshDatabase, type TestDatabase } from '../helpers/db.js';
+import { runScript, startService, until } from '../helpers/process.js';
+import { startTcpProxy } from '../helpers/tcp-proxy.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function env(db: TestDatabase, port: number, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    DATABASE_URL: db.url,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    HASH_SECRET: TEST_SECRET,
+    ALLOWED_ORIGINS: '*',
+    FLUSH_INTERVAL_MS: '60000',
+    FLUSH_MAX_ROWS: '100000',
+    BUFFER_CAPACITY: '100000',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}
+
+const count = async (db: TestDatabase) => Number((await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews'))[0]?.n);
+
+function postBatch(base: string, from: number, n: number, headers: Record<string, string> = {}): Promise<Response> {
+  const body = JSON.stringify(Array.from({ length: n }, (_, i) => ({ url: `https://example.com/p/${from + i}` })));
+  return fetch(`${base}/collect`, { method: 'POST', body, headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA, ...headers } });
+}
+
+interface LogLine {
+  msg?: string;
+  written?: number;
+  pid?: number;
+}
+const logLines = (output: string): LogLine[] =>
+  output.split('\n').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as LogLine];
+    } catch {
+      return [];
+    }
+  });
+
+t.test('WORKERS=2 refuses the embedded SQLite store at start, naming the variable', async (t) => {
+  const { code, out } = await runScript('src/server.ts', {
+    PATH: process.env.PATH,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'bi-cluster-')),
+    WORKERS: '2',
+    ALLOWED_ORIGINS: '*',
+  });
+  t.equal(code, 1);
+  t.match(out, /WORKERS \(2\) needs MySQL/);
+});
+
+t.test('WORKERS=2 serves one port from two processes, sums their metrics, and drains both on SIGTERM', async (t) => {
+  const db = await freshDatabase(t);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const service = startService(t, env(db, port, mkdtempSync(join(tmpdir(), 'bi-cluster-')), { WORKERS: '2' }));
+  t.ok(await service.ready(base, 30_000), 'ready');
+  t.match(service.output(), /without REDIS_URL/, 'warns that sessions are per process');
+
+  // Several connections at once: the primary hands them to the workers in turn.
+  const sends: Promise<Response>[] = [];
+  for (let i = 0; i < 40; i++) sends.push(postBatch(base, i * 25, 25, { connection: 'close' }));
+  const answers = await Promise.all(sends);
+  t.ok(answers.every((r) => r.status === 204), '204 each');
+
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  t.equal(metricValue(metrics, 'beacons_received_total'), 1000, 'one scrape counts every worker');
+  t.equal(metricValue(metrics, 'buffer_rows'), 1000, 'gauges are summed too');
+  t.equal(await count(db), 0, 'still buffered (60 s flush interval)');
+
+  t.equal(await service.stop('SIGTERM'), 0, 'the primary exits 0 once every worker drained');
+  t.equal(await count(db), 1000, 'every answered beacon stored');
+  const drained = logLines(service.output()).filter((l) => l.msg === 'shutdown: buffer drained');
+  t.equal(drained.length, 2, 'both workers drained');
+  t.ok(drained.every((l) => (l.written ?? 0) > 0), 'both workers had taken beacons');
+  t.equal(drained.reduce((sum, l) => sum + (l.written ?? 0), 0), 1000);
+});
+
+t.test('the primary replays a spool left by an earlier run before the workers start', async (t) => {
+  const db = await freshDatabase(t);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bi-cluster-'));
+  const proxy = await startTcpProxy();
+  t.teardown(() => proxy.close());
+  const via = new URL(db.url);
+  via.port = String(proxy.port);
+
+  // A single process whose database goes away: its rows end in the spool at shutdown.
+  const port = await freePort();
+  const first = startService(t, env(db, port, dataDir, { DATABASE_URL: via.toString(), SHUTDOWN_TIMEOUT_MS: '500' }));
+  t.ok(await first.ready(`http://127.0.0.1:${port}`, 30_000));
+  proxy.cut();
+  t.equal((await postBatch(`http://127.0.0.1:${port}`, 0, 50)).status, 204);
+  t.equal(await first.stop('SIGTERM'), 0);
+  t.match(first.output(), /the rest is in the spool/);
+  t.equal(await count(db), 0);
+
+  // Two workers now, on the healed database: the primary writes the spool before forking.
+  proxy.heal();
+  const port2 = await freePort();
+  const second = startService(t, env(db, port2, dataDir, { WORKERS: '2' }));
+  t.ok(await until(async () => (await count(db)) === 50, 30_000, 100), 'the 50 spooled rows are written');
+  t.ok(await second.ready(`http://127.0.0.1:${port2}`, 30_000));
+  const lines = logLines(second.output());
+  const replayed = lines.findIndex((l) => l.msg === 'replaying a spool before forking the workers');
+  const forked = lines.findIndex((l) => l.msg === 'primary started its workers');
+  t.ok(replayed >= 0 && forked > replayed, 'replayed, then forked');
+  t.equal(await second.stop('SIGTERM'), 0);
+  t.equal(await count(db), 50, 'nothing twice');
+});
