@@ -11,7 +11,7 @@ const ACTIVE_REASONS: RejectReason[] = [
 ];
 const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payload'];
 
-function createMetrics() {
+function createMetrics(sharedSessions: boolean) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // Gauges read at scrape time; the plugins that own the values fill these in.
@@ -55,8 +55,10 @@ function createMetrics() {
     }),
     sessionsActive: new Gauge({
       name: 'sessions_active',
-      help: 'Sessions held by the session store',
+      help: 'Sessions held by the session store (with REDIS_URL: in Redis, for every instance, counted every 30 s, plus those held locally during an outage)',
       registers: [registry],
+      // WORKERS>1: each worker reports the same shared count, which must not be added up.
+      aggregator: sharedSessions ? 'max' : 'sum',
       collect() {
         this.set(sources.sessionsActive());
       },
@@ -64,6 +66,11 @@ function createMetrics() {
     sessionsEvicted: new Counter({
       name: 'sessions_evicted_total',
       help: 'Active sessions evicted because SESSION_STORE_MAX visitors were held',
+      registers: [registry],
+    }),
+    sessionStoreErrors: new Counter({
+      name: 'session_store_errors_total',
+      help: 'Beacons whose session Redis could not assign (down or slow): the local store did, until Redis is back',
       registers: [registry],
     }),
     flushFailures: new Counter({ name: 'flush_failures_total', help: 'Batches whose write failed (rows kept for retry)', registers: [registry] }),
@@ -83,7 +90,7 @@ declare module 'fastify' {
 /** Counters and the log lines that go with them; the pipeline and writer report through these. */
 export default fp(
   async (app) => {
-    const m = createMetrics();
+    const m = createMetrics(app.config.redisUrl !== null);
     for (const reason of ACTIVE_REASONS) m.rejected.inc({ reason }, 0);
     for (const field of FIELDS) m.fieldsDropped.inc({ field }, 0);
     const log = app.log;

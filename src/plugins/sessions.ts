@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin';
 import { MemorySessionStore } from '../pipeline/memory-session-store.js';
+import { createRedisClient, RedisSessionStore } from '../pipeline/redis-session-store.js';
 import type { SessionStore } from '../pipeline/session-store.js';
 
 declare module 'fastify' {
@@ -10,6 +11,8 @@ declare module 'fastify' {
 
 // Idle sessions are dropped at least this often (and never later than one timeout).
 const SWEEP_EVERY_MS = 60_000;
+// While Redis is away, one log line per this long (every beacon is counted in the metric).
+const ERROR_LOG_EVERY_MS = 10_000;
 
 /**
  * The session store, warmed from the sessions table at start so a restart or a rolling deploy
@@ -18,22 +21,41 @@ const SWEEP_EVERY_MS = 60_000;
 export default fp(
   async (app) => {
     const { config, metrics } = app;
-    const store = new MemorySessionStore({
+    const local = new MemorySessionStore({
       timeoutMs: config.sessionTimeoutMs,
       max: config.sessionStoreMax,
       onEvict: () => metrics.sessionsEvicted.inc(),
     });
+    let store: MemorySessionStore | RedisSessionStore = local;
+    if (config.redisUrl !== null) {
+      // REDIS_URL: one session per visitor across every instance; this process's store stands in while Redis is away.
+      let lastLogged = 0;
+      store = new RedisSessionStore({
+        redis: createRedisClient(config.redisUrl),
+        timeoutMs: config.sessionTimeoutMs,
+        fallback: local,
+        clock: config.clock,
+        maxPending: config.sessionStoreMax,
+        onError: (err) => {
+          metrics.sessionStoreErrors.inc();
+          const now = Date.now();
+          if (now - lastLogged < ERROR_LOG_EVERY_MS) return;
+          lastLogged = now;
+          app.log.error({ err: err.message }, 'session store (Redis) unavailable: sessions are kept in this process until it is back');
+        },
+      });
+    }
     const now = config.clock();
     const persisted = await app.sink.loadActiveSessions(now - config.sessionTimeoutMs, config.sessionStoreMax);
-    store.warm(persisted);
+    await store.warm(persisted);
     if (persisted.length > 0) app.log.info({ sessions: persisted.length }, 'session store warmed from the database');
     metrics.sources.sessionsActive = () => store.size;
-    app.decorate('sessions', store);
+    app.decorate<SessionStore>('sessions', store);
 
     const sweeper = setInterval(() => store.sweep(config.clock()), Math.min(SWEEP_EVERY_MS, config.sessionTimeoutMs)).unref();
     app.addHook('onClose', async () => {
       clearInterval(sweeper);
-      store.close();
+      await store.close();
     });
   },
   { name: 'sessions', dependencies: ['config', 'metrics', 'sink'] },
