@@ -8,7 +8,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
+# The service, and the browser collector script (esbuild) it serves at SCRIPT_PATH.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim

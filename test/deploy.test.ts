@@ -96,3 +96,24 @@ t.test('the health path in the Dockerfile is a route of the service', async (t) 
   t.ok(h.app.hasRoute({ method: 'GET', url: '/health' }));
   t.equal((await h.app.inject('/health')).statusCode, 200);
 });
+
+t.test('Dockerfile: the build stage copies what `npm run build` reads (the client script build too)', async (t) => {
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { scripts: Record<string, string> };
+  t.match(pkg.scripts.build, /build:client/, 'npm run build also builds the collector script');
+  const clientBuild = /node (\S+)/.exec(pkg.scripts['build:client'] ?? '')?.[1];
+  t.ok(clientBuild, 'build:client runs a script');
+  const copied = instructions.filter((i) => i.word === 'COPY' && !i.args.includes('--from')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+  t.ok(copied.some((source) => clientBuild?.startsWith(source.replace(/^\.\//, ''))), `${clientBuild} is copied into the build stage`);
+  t.ok(copied.includes('src'), 'src (with src/client) is copied');
+});
+
+t.test('docker-compose.yml: scale-out variables and an optional Redis service', async (t) => {
+  const env = collector?.environment ?? {};
+  t.equal(composeDefault(env.WORKERS as string), '1');
+  t.equal(composeDefault(env.REDIS_URL as string), '');
+  const redis = compose.services.redis as { image?: string; profiles?: string[] } | undefined;
+  t.match(redis?.image, /^redis:7/);
+  t.same(redis?.profiles, ['scale-out'], 'off unless asked for');
+  const { config } = loadConfig({ DATABASE_URL: 'mysql://beacon:beacon@db:3306/analytics', REDIS_URL: 'redis://redis:6379', WORKERS: '2', ALLOWED_ORIGINS: 'https://example.com', HASH_SECRET: 'compose-test-secret-0123' });
+  t.match(config, { redisUrl: 'redis://redis:6379', workers: 2 }, 'the documented scale-out settings load');
+});
