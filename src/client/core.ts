@@ -134,10 +134,16 @@ export function dntEnabled(nav: Nav): boolean {
   return nav.doNotTrack == '1' || nav.globalPrivacyControl === true;
 }
 
-/** The SPA rule: pushState and popstate count a changed href, replaceState only a changed path
- * (routers use it to rewrite query strings and scroll state, which is not a new page). */
+/** The SPA rule: pushState and popstate count a changed page address, replaceState only a changed
+ * path (routers use it to rewrite query strings and scroll state, which is not a new page). A
+ * fragment counts only when it looks like a hash route (#/… or #!…): a jump to #section is no page. */
 export function isNewPage(prev: { href: string; pathname: string }, loc: Loc, pathOnly: boolean): boolean {
-  return pathOnly ? loc.pathname != prev.pathname : loc.href != prev.href;
+  return pathOnly ? loc.pathname != prev.pathname : pageAddress(loc.href) != pageAddress(prev.href);
+}
+
+function pageAddress(href: string): string {
+  const i = href.indexOf('#');
+  return i < 0 || /^#[/!]/.test(href.slice(i)) ? href : href.slice(0, i);
 }
 
 /** At most `max` errors per page load, each message+source+line once. */

@@ -291,6 +291,9 @@ t.test('the SPA rule itself', async (t) => {
   t.notOk(isNewPage(prev, loc('https://a.example/x?q=1'), false), 'push/pop: same href');
   t.notOk(isNewPage(prev, loc('https://a.example/x?q=2'), true), 'replace: same path');
   t.ok(isNewPage(prev, loc('https://a.example/y'), true), 'replace: new path');
+  t.notOk(isNewPage(prev, loc('https://a.example/x?q=1#pricing'), false), 'an in-page anchor is no new page');
+  t.ok(isNewPage(prev, loc('https://a.example/x?q=1#/settings'), false), 'a hash route (#/…) is');
+  t.ok(isNewPage(loc('https://a.example/x?q=1#/a'), loc('https://a.example/x?q=1#!/b'), false), 'a hashbang route (#!…) is');
 });
 
 t.test('SPA: pushState, replaceState and popstate pageviews, referrer = the previous page', async (t) => {
@@ -346,8 +349,10 @@ t.test('SPA: popstate to a new href is a pageview', async (t) => {
   f.w.fire('popstate');
   f.moveTo(PAGE + '#reviews');
   f.w.fire('popstate');
+  f.moveTo(PAGE + '#/reviews');
+  f.w.fire('popstate');
   f.tick();
-  t.same(f.beacons().slice(3).map((b) => b.url), [PAGE + '#reviews'], 'unchanged: nothing; a changed hash is a changed href');
+  t.same(f.beacons().slice(3).map((b) => b.url), [PAGE + '#/reviews'], 'unchanged or an in-page anchor: nothing; a hash route: a pageview');
 });
 
 t.test('errors: payload, cuts, dedupe, at most 10 per page, own errors and rejections', async (t) => {
