@@ -22,40 +22,39 @@ export function workerConfig(config: Config, index: number): Config {
   return { ...config, spoolDir: join(config.spoolDir, `worker-${index}`), migrate: false };
 }
 
-/** Spool directories an earlier run may have left: the single-process one and every worker's. */
-function spoolDirs(root: string): string[] {
-  if (!existsSync(root)) return [];
-  const workers = readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && /^worker-\d+$/.test(e.name))
-    .map((e) => join(root, e.name));
-  return [root, ...workers];
-}
-
 function holdsRows(dir: string): boolean {
   const segment = /^\d{12}\.ndjson$/;
   const has = (d: string) => existsSync(d) && readdirSync(d).some((n) => segment.test(n));
-  return has(dir) || has(join(dir, 'wal'));
+  if (has(dir) || has(join(dir, 'wal'))) return true;
+  if (!existsSync(dir)) return false;
+  return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && /^worker-\d+$/.test(e.name) && holdsRows(join(dir, e.name)));
 }
 
 /**
- * Writes the rows of every spool found into the database before any worker takes traffic, so
- * sessions are warmed from a complete table and a spool of a worker index no longer in use (after
- * WORKERS went down) is not stranded. Each directory goes through the service's own start and
- * shutdown: replayed at start, drained at close, and what the database does not take in
- * SHUTDOWN_TIMEOUT_MS stays spooled.
+ * Writes every spool an earlier run left (the single-process one and each worker's, which the
+ * writer takes over) into the database before any worker takes traffic, so sessions are warmed
+ * from a complete table and a worker index no longer in use leaves nothing stranded. It goes
+ * through the service's own start and shutdown: replayed at start, drained at close (within
+ * SHUTDOWN_TIMEOUT_MS, repeated while that makes progress), and what the database does not take
+ * stays spooled for the next start.
  */
 async function replaySpools(config: Config, log: FastifyBaseLogger): Promise<void> {
-  for (const dir of spoolDirs(config.spoolDir)) {
-    if (!holdsRows(dir)) continue;
-    log.info({ dir }, 'replaying a spool before forking the workers');
-    const app = await buildApp({ ...config, spoolDir: dir, migrate: false, redisUrl: null, adminPort: null, retentionDays: null }, { logger: log });
+  while (holdsRows(config.spoolDir)) {
+    log.info({ dir: config.spoolDir }, 'replaying a spool before forking the workers');
+    const app = await buildApp({ ...config, migrate: false, redisUrl: null, adminPort: null, retentionDays: null }, { logger: log });
     await app.ready();
     await app.close();
+    if (app.writer.written === 0) {
+      log.warn({ dir: config.spoolDir }, 'the database took none of the spooled rows; they stay spooled for the next start');
+      return;
+    }
   }
 }
 
 /** Runs the primary until every worker has exited after a shutdown signal. */
 export async function runPrimary(config: Config, log: FastifyBaseLogger): Promise<void> {
+  // Not a reason to die while migrating or replaying; forwarded to the workers once they run.
+  process.on('SIGHUP', () => {});
   if (config.migrate) {
     const result = await migrateStore(config);
     if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied');
@@ -72,15 +71,21 @@ export async function runPrimary(config: Config, log: FastifyBaseLogger): Promis
     const worker = cluster.fork({ [WORKER_INDEX_VAR]: String(index) });
     byIndex.set(index, worker);
     const startedAt = Date.now();
+    // A send to a worker that has just died fails with an 'error' event: without a listener it would
+    // kill the primary, and with it (IPC gone) every worker.
+    worker.on('error', (err) => log.warn({ worker: index, err: err.message }, 'worker IPC error'));
+    const reply = (message: object) => {
+      if (worker.isConnected()) worker.send(message);
+    };
     worker.on('message', (msg: { type?: string; id?: number }) => {
       if (msg?.type !== METRICS_REQUEST) return;
       aggregator.clusterMetrics().then(
-        (text) => worker.send({ type: METRICS_REPLY, id: msg.id, text, contentType: aggregator.contentType }),
-        (err: Error) => worker.send({ type: METRICS_REPLY, id: msg.id, error: err.message }),
+        (text) => reply({ type: METRICS_REPLY, id: msg.id, text, contentType: aggregator.contentType }),
+        (err: Error) => reply({ type: METRICS_REPLY, id: msg.id, error: err.message }),
       );
     });
     worker.on('listening', () => {
-      log.info({ worker: index, pid: worker.process.pid }, 'worker listening');
+      log.info({ worker: index, workerPid: worker.process.pid }, 'worker listening');
     });
     worker.on('exit', (code, signal) => {
       byIndex.delete(index);

@@ -48,6 +48,12 @@ async function serve(config: Config, warnings: string[]): Promise<void> {
   if (clustered) {
     process.on('SIGTERM', () => stop());
     process.on('SIGINT', () => stop());
+    // Before the app exists a SIGHUP (forwarded by the primary) must not kill the worker.
+    process.on('SIGHUP', () => {});
+    // The primary gone (killed, crashed): Node's cluster code would exit this worker at once,
+    // dropping its buffer. Drain instead, as on SIGTERM.
+    if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
+    process.on('disconnect', () => stop());
   }
   let app;
   try {

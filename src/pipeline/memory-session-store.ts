@@ -59,6 +59,12 @@ export class MemorySessionStore implements SessionStore {
     return result;
   }
 
+  /** Holds a session as another store decided it (the Redis store keeps its recent answers here). */
+  remember(snapshot: SessionSnapshot): void {
+    this.#now = snapshot.lastSeenAt;
+    this.#sessions.set(snapshot.userHash, snapshot);
+  }
+
   warm(snapshots: readonly SessionSnapshot[]): void {
     const oldestFirst = [...snapshots].sort((a, b) => a.lastSeenAt - b.lastSeenAt);
     for (const s of oldestFirst) {

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions, type Result } from 'ioredis';
 import type { BeaconType, SessionSnapshot } from '../sinks/sink.js';
 import { newSessionId, type MemorySessionStore } from './memory-session-store.js';
@@ -15,6 +16,7 @@ declare module 'ioredis' {
 }
 
 export const DEFAULT_KEY_PREFIX = 'beacon:s:';
+const CLOSE_WAIT_MS = 1000;
 
 /**
  * The client options this store is built for. Every one of them keeps a slow or absent Redis from
@@ -276,7 +278,7 @@ export class RedisSessionStore implements SessionStore {
     if (this.#counting === null && !this.#closed && performance.now() - this.#countedAt >= COUNT_EVERY_MS) {
       this.countSessions().catch(() => {});
     }
-    return this.#fallback.size + this.#remoteCount;
+    return this.#pending.size + this.#remoteCount;
   }
 
   /** Fallback sessions not yet written back to Redis. */
@@ -321,6 +323,9 @@ export class RedisSessionStore implements SessionStore {
     // Written to Redis with this beacon: no longer the fallback's to write back.
     if (seed !== undefined && this.#pending.get(seedKey) === seed) this.#pending.delete(seedKey);
     const snapshot = reply === candidateJson ? (candidate as SessionSnapshot) : decode(reply as string);
+    // The fallback keeps Redis's latest answer for each visitor this instance saw: if Redis stalls or
+    // goes away, the visitor's next beacons continue the same session instead of opening a new one.
+    this.#fallback.remember(snapshot);
     return { sessionId: snapshot.start.id, snapshot };
   }
 
@@ -374,12 +379,18 @@ export class RedisSessionStore implements SessionStore {
     this.#fallback.close();
     if (this.#redis.status !== 'end') {
       const ended = once(this.#redis, 'end');
-      try {
-        await this.#redis.quit();
-      } catch {
+      if (this.#redis.status === 'ready') {
+        try {
+          await this.#redis.quit();
+        } catch {
+          this.#redis.disconnect();
+        }
+      } else {
+        // Reconnecting to an absent Redis: QUIT cannot be sent, and a closed socket may never say 'end'.
         this.#redis.disconnect();
       }
-      await ended; // QUIT's reply comes before the socket closes
+      // QUIT's reply comes before the socket closes; a shutdown never waits long for it.
+      await Promise.race([ended, sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     }
     this.#redis.off('error', this.#onClientError);
   }
@@ -485,9 +496,6 @@ export class RedisSessionStore implements SessionStore {
       }
       if (failed.size > 0) return;
     }
-    // Everything the fallback holds is in Redis now; kept, its copies would go stale and be
-    // extended with old counts in the next outage. Idle "as of forever" is every session.
-    if (this.#pending.size === 0) this.#fallback.sweep(Number.POSITIVE_INFINITY);
   }
 
   /** merge-if-newer for each entry in one pipeline; returns the snapshots that did not make it. */

@@ -42,6 +42,19 @@ export default fp(
       if (moved > 0) log.warn({ rows: moved }, 'write-ahead log from an unclean stop found; its rows are replayed (those already written are skipped)');
       if (config.bufferDurability === 'disk') wal = left;
     }
+    // Spools of worker processes (WORKERS>1, `worker-N`) from an earlier run are taken over here:
+    // after WORKERS went down, or back to 1, nobody else would replay them.
+    for (const dir of await workerSpools(config.spoolDir)) {
+      let moved = 0;
+      // Prepended in turn: the worker's WAL rows end up first, then its spool's, then ours.
+      for (const sub of [dir, join(dir, 'wal')]) {
+        if (!(await hasFiles(sub))) continue;
+        const orphan = await Spool.open({ dir: sub, maxBytes: Number.MAX_SAFE_INTEGER });
+        moved += await orphan.moveBefore(spool);
+        await orphan.close();
+      }
+      if (moved > 0) log.warn({ rows: moved, dir }, "a worker's spool from an earlier run was taken over; its rows are replayed");
+    }
     if (spool.rows > 0) log.info({ rows: spool.rows, dir: config.spoolDir }, 'spool from an earlier run found; replaying it first');
     const writer = new BatchWriter({
       sink: app.sink,
@@ -79,6 +92,15 @@ export default fp(
   },
   { name: 'writer', dependencies: ['config', 'metrics', 'sink'] },
 );
+
+/** The `worker-N` spool directories under a spool directory. */
+async function workerSpools(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^worker-\d+$/.test(e.name)).map((e) => join(dir, e.name));
+  } catch {
+    return [];
+  }
+}
 
 async function hasFiles(dir: string): Promise<boolean> {
   try {

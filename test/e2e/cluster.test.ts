@@ -126,3 +126,58 @@ t.test('the primary replays a spool left by an earlier run before the workers st
   t.equal(await second.stop('SIGTERM'), 0);
   t.equal(await count(db), 50, 'nothing twice');
 });
+
+t.test("WORKERS going back to 1: the single process takes over the workers' spools", async (t) => {
+  const db = await freshDatabase(t);
+  const dataDir = mkdtempSync(join(tmpdir(), 'bi-cluster-'));
+  const proxy = await startTcpProxy();
+  t.teardown(() => proxy.close());
+  const via = new URL(db.url);
+  via.port = String(proxy.port);
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const clustered = startService(t, env(db, port, dataDir, { DATABASE_URL: via.toString(), WORKERS: '2', SHUTDOWN_TIMEOUT_MS: '500' }));
+  t.ok(await clustered.ready(base, 30_000));
+  t.ok(await until(async () => logLines(clustered.output()).filter((l) => l.msg === 'worker listening').length === 2, 30_000, 50));
+  proxy.cut();
+  const sends: Promise<Response>[] = [];
+  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10, { connection: 'close' }));
+  t.ok((await Promise.all(sends)).every((r) => r.status === 204));
+  t.equal(await clustered.stop('SIGTERM'), 0);
+  t.equal(await count(db), 0, 'the database was away: all 200 in the workers’ spools');
+
+  proxy.heal();
+  const port2 = await freePort();
+  const single = startService(t, env(db, port2, dataDir));
+  t.ok(await single.ready(`http://127.0.0.1:${port2}`, 30_000));
+  t.ok(await until(async () => (await count(db)) === 200, 30_000, 100), 'all 200 written by the single process');
+  t.match(single.output(), /a worker's spool from an earlier run was taken over/);
+  t.equal(await single.stop('SIGTERM'), 0);
+  t.equal(await count(db), 200);
+});
+
+t.test('the primary killed (-9): each worker drains its buffer before exiting', async (t) => {
+  const db = await freshDatabase(t);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const service = startService(t, env(db, port, mkdtempSync(join(tmpdir(), 'bi-cluster-')), { WORKERS: '2' }));
+  t.ok(await service.ready(base, 30_000));
+  t.ok(await until(async () => logLines(service.output()).filter((l) => l.msg === 'worker listening').length === 2, 30_000, 50));
+  const pids = logLines(service.output()).filter((l) => l.msg === 'worker listening').map((l) => (l as { workerPid: number }).workerPid);
+  const sends: Promise<Response>[] = [];
+  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10, { connection: 'close' }));
+  t.ok((await Promise.all(sends)).every((r) => r.status === 204));
+  t.equal(await count(db), 0, 'buffered (60 s flush interval)');
+  service.child.kill('SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  t.ok(await until(async () => !pids.some(alive), 20_000, 50), 'the workers exited');
+  t.equal(await count(db), 200, 'every answered beacon stored');
+});

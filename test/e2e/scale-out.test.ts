@@ -109,12 +109,13 @@ t.test('Redis away and back: no beacon lost, errors counted, sessions resume acr
   t.equal(await b.service.stop('SIGTERM'), 0);
   const stored = await rows(db);
   t.equal(stored.length, sent, 'every beacon stored, through the outage');
-  const sessionOf = (label: string) => new Set(stored.filter((r) => String(r.url).includes(`/${label}/`)).map((r) => r.session_id));
-  t.equal(sessionOf('before').size, 1, 'one session before the outage');
-  t.equal(sessionOf('after').size, 1, 'one session again once Redis is back, on both instances');
   t.ok(stored.every((r) => r.session_id !== null), 'no beacon left without a session');
-  const after = [...sessionOf('after')][0];
-  t.ok([...sessionOf('during')].includes(after), 'the session resumed is one the instances kept during the outage');
+  // Each instance keeps Redis's last answer for the visitor, continues it while Redis is away, and
+  // writes it back (merged by session id) when Redis returns: the outage splits nothing.
+  t.equal(new Set(stored.map((r) => r.session_id)).size, 1, 'one session before, during and after the outage, on both instances');
+  const all = await sessions(db);
+  t.equal(all.length, 1);
+  t.equal(all[0]?.exit_url, `${origin}/after/5`);
 });
 
 t.test('WORKERS=2 with REDIS_URL: one session whichever worker takes the connection', async (t) => {
