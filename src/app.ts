@@ -17,7 +17,7 @@ import pipelinePlugin from './plugins/pipeline.js';
 import sessionsPlugin from './plugins/sessions.js';
 import sinkPlugin from './plugins/sink.js';
 import writerPlugin from './plugins/writer.js';
-import collectRoutes from './routes/collect.js';
+import collectRoutes, { PIXEL } from './routes/collect.js';
 import scriptRoute from './routes/script.js';
 
 
@@ -84,15 +84,25 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
  * answer 204 all the same and count the beacon; anything else gets Node's usual answer.
  */
 function clientErrorHandler(collectPath: string) {
-  const collectRequest = new RegExp(`^(POST|OPTIONS) ${collectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ ?]`);
+  const escaped = collectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const collectRequest = new RegExp(`^(POST|OPTIONS) ${escaped}[ ?]`);
+  const pixelRequest = new RegExp(`^GET ${escaped}\\.gif[ ?]`);
   return function (this: FastifyInstance, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
       socket.destroy(); // nobody is reading an answer on a stalled connection
       return;
     }
-    const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 64).toString('latin1') : '';
-    if (collectRequest.test(head)) {
+    const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 160).toString('latin1') : '';
+    if (pixelRequest.test(head)) {
+      // A mangled or oversized pixel request still gets its image (and is counted).
+      this.ingestEvents?.received(1);
+      this.ingestEvents?.rejected(err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json', 1, err.code ?? 'client error');
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: image/gif\r\nContent-Length: ${PIXEL.length}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n`);
+        socket.write(PIXEL);
+      }
+    } else if (collectRequest.test(head)) {
       const reason = err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json';
       this.ingestEvents?.received(1);
       this.ingestEvents?.rejected(reason, 1, err.code ?? 'client error');

@@ -332,10 +332,13 @@ function parseOrigins(value: string): '*' | string[] {
 // Reserved for the ops routes, which the public port may also serve.
 const OPS_PATHS = new Set(['/health', '/ready', '/metrics']);
 
-/** A route path: absolute, plain characters, no query or fragment, not an ops route. */
+/**
+ * A route path: absolute, letters, digits and `._~-` between slashes, at most 100 characters, not an
+ * ops route. `:` and `*` would be route parameters and wildcards to Fastify's router.
+ */
 function parsePath(variable: string, value: string): string {
-  if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*$/.test(value) || value.includes('//') || (value.length > 1 && value.endsWith('/'))) {
-    throw new ConfigError(variable, `(${JSON.stringify(value)}) must be a path such as /collect: starting with /, without query, fragment, spaces, // or a trailing /`);
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(value) || value.length > 100 || value.includes('//') || (value.length > 1 && value.endsWith('/'))) {
+    throw new ConfigError(variable, `(${JSON.stringify(value)}) must be a path such as /collect: starting with /, letters, digits, . _ ~ - and /, at most 100 characters, no // or trailing /`);
   }
   if (value === '/' || OPS_PATHS.has(value)) throw new ConfigError(variable, `(${value}) is reserved: choose another path`);
   return value;

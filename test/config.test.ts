@@ -128,9 +128,12 @@ t.test('client paths: defaults, valid forms, and bad or colliding paths stop the
   t.match(config, { collectPath: '/collect', scriptPath: '/collector.js', debugEndpoint: false });
   t.match(loadConfig({ ...base, COLLECT_PATH: '/api/e', SCRIPT_PATH: '/js/app-4.js' }).config, { collectPath: '/api/e', scriptPath: '/js/app-4.js' });
   fails(t, { ...base, COLLECT_PATH: 'collect' }, 'COLLECT_PATH', /must be a path/);
-  fails(t, { ...base, COLLECT_PATH: '/collect?x=1' }, 'COLLECT_PATH', /without query/);
+  fails(t, { ...base, COLLECT_PATH: '/collect?x=1' }, 'COLLECT_PATH', /must be a path/);
   fails(t, { ...base, COLLECT_PATH: '/c/' }, 'COLLECT_PATH', /trailing/);
   fails(t, { ...base, COLLECT_PATH: '/metrics' }, 'COLLECT_PATH', /reserved/);
+  fails(t, { ...base, COLLECT_PATH: '/b:v1' }, 'COLLECT_PATH', /must be a path/);
+  fails(t, { ...base, SCRIPT_PATH: '/js*' }, 'SCRIPT_PATH', /must be a path/);
+  fails(t, { ...base, COLLECT_PATH: '/' + 'a'.repeat(100) }, 'COLLECT_PATH', /at most 100/);
   fails(t, { ...base, SCRIPT_PATH: '/health' }, 'SCRIPT_PATH', /reserved/);
   fails(t, { ...base, SCRIPT_PATH: '/collect.gif' }, 'SCRIPT_PATH', /collides with COLLECT_PATH/);
   fails(t, { ...base, DEBUG_ENDPOINT: 'yes' }, 'DEBUG_ENDPOINT', /true or false/);

@@ -250,8 +250,10 @@ export class Collector {
       const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
       const userHash = this.#visitorHash(day, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;
-      // Kept bots are stored but never open or join a session: session figures stay human.
-      if (!isBot && trace === undefined) {
+      // Kept bots are stored but never open or join a session: session figures stay human. Nor do
+      // mail opens through a proxy: every reader behind it shares its address and agent, so one
+      // "visitor" would collect everybody's opens into one session.
+      if (!isBot && !openedMail && trace === undefined) {
         const assigned = this.#o.sessions.assign({
           key: userHash,
           previousKey: previousSalt === undefined ? null : this.#visitorHash(previousDay, previousSalt, hostname, ctx.ip, uaForHash),

@@ -1,4 +1,5 @@
 import type { PageviewRow } from '../sinks/sink.js';
+import { MAX_BATCH } from './beacon-schema.js';
 import type { IngestTrace, RejectReason } from './collector.js';
 
 /** The debug endpoint's verdict on one item of the request. */
@@ -23,9 +24,10 @@ export class DebugTrace implements IngestTrace {
   readonly #verdicts: (Verdict | undefined)[];
   readonly #nulled = new Map<number, string[]>();
 
+  /** `count` beacons received; at most MAX_BATCH verdicts are kept (a refused batch of 30,000 is one reason, not 30,000). */
   constructor(count: number) {
     this.#count = count;
-    this.#verdicts = new Array<Verdict | undefined>(count).fill(undefined);
+    this.#verdicts = new Array<Verdict | undefined>(Math.min(count, MAX_BATCH)).fill(undefined);
   }
 
   received(): void {}
@@ -33,7 +35,7 @@ export class DebugTrace implements IngestTrace {
 
   rejected(reason: RejectReason, _count: number, detail: string): void {
     const from = this.item === -1 ? 0 : this.item;
-    const to = this.item === -1 ? this.#count : this.item + 1;
+    const to = this.item === -1 ? this.#verdicts.length : this.item + 1;
     for (let i = from; i < to; i++) {
       if (this.#verdicts[i] !== undefined) continue;
       this.#verdicts[i] = { index: i, accepted: false, reason, detail, fieldsStoredNull: this.#nulled.get(i) ?? [] };

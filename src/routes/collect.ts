@@ -31,6 +31,10 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const reason = reasonFor(err);
+    if (req.routeOptions.url === `${path}/debug`) {
+      // A dry run is no traffic: not counted, and told plainly what was wrong.
+      return reply.code(err.statusCode ?? 500).send({ error: err.code ?? 'error', reason, message: err.message });
+    }
     // Fastify's refusals come before the collector saw the request; a failure inside it was counted there.
     if (err.code?.startsWith('FST_')) app.ingestEvents.received(1);
     app.ingestEvents.rejected(reason, 1, err.code ?? err.message);
@@ -49,7 +53,8 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
   app.options(path, async (_req, reply) => reply.code(204).send());
 
   // noscript and email: <img src="…/collect.gif?url=…">. The image is answered whatever happened.
-  app.get(`${path}.gif`, async (req, reply) => {
+  // No HEAD twin: link checkers and mail scanners send HEAD, and that is nobody viewing anything.
+  app.get(`${path}.gif`, { exposeHeadRoute: false }, async (req, reply) => {
     const q = req.url.indexOf('?');
     const decoded = decodeQuery(q === -1 ? '' : req.url.slice(q + 1), firstHeader(req.headers.referer));
     await collector.ingest(decoded, { ...requestContext(req), pixel: true });
@@ -58,7 +63,8 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
 
   if (config.debugEndpoint) {
     // Tells a sender what would be stored and why not; it also tells an attacker, hence off by default.
-    app.post(`${path}/debug`, async (req, reply) => {
+    // No CORS headers: another site's page must not read what it reveals about its visitors.
+    app.post(`${path}/debug`, { config: { cors: false } }, async (req, reply) => {
       const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
       const decoded = await decodeBody(req.headers['content-type'], body);
       const trace = new DebugTrace(decoded.ok ? decoded.items.length : decoded.count);

@@ -1,4 +1,5 @@
 // The client-facing routes besides POST /collect: the tracking pixel, the debug endpoint, the collector script, and configurable paths.
+import { connect, type AddressInfo } from 'node:net';
 import { gunzipSync, brotliDecompressSync } from 'node:zlib';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
@@ -71,6 +72,7 @@ t.test('pixel: an email image proxy counts as an open with no country; other bot
   t.equal(stored[0]?.event_name, 'email_open');
   t.equal(stored[0]?.is_bot, 0);
   t.equal(stored[0]?.geo_country, null, "the proxy's address is not the reader's");
+  t.equal(stored[0]?.session_id, null, 'no session: every reader behind the proxy would share it');
   t.equal(await metric(h, 'beacons_rejected_total{reason="bot"}'), 2);
 });
 
@@ -87,6 +89,28 @@ t.test('pixel: the url host must be an allowed origin; REQUIRE_ORIGIN drops pixe
   t.equal(res.statusCode, 200, 'still the GIF');
   await strict.flush();
   t.equal((await rows(strict)).length, 0);
+});
+
+t.test('pixel: HEAD (link checkers, mail scanners) stores nothing', async (t) => {
+  const h = await buildTestApp(t);
+  const res = await h.app.inject({ method: 'HEAD', url: '/collect.gif?url=https://example.com/checked', headers: { 'user-agent': CHROME_UA } });
+  t.equal(res.statusCode, 404);
+  await h.flush();
+  t.equal((await rows(h)).length, 0);
+});
+
+t.test('pixel: a request Node cannot parse still gets the GIF over the socket', async (t) => {
+  const h = await buildTestApp(t);
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = h.app.server.address() as AddressInfo;
+  const socket = connect(port, '127.0.0.1');
+  socket.write('GET /collect.gif?url=https%3A%2F%2Fexample.com%2F HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n');
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const answer = Buffer.concat(chunks);
+  t.match(answer.toString('latin1'), /^HTTP\/1\.1 200 OK\r\nContent-Type: image\/gif/);
+  t.same(answer.subarray(answer.length - PIXEL.length), PIXEL);
+  t.equal(await metric(h, 'beacons_rejected_total{reason="invalid_json"}'), 1);
 });
 
 t.test('debug endpoint: off by default (404, nothing stored)', async (t) => {
@@ -146,10 +170,19 @@ t.test('debug endpoint: per-beacon verdicts after enrichment, IP as stored; noth
   const broken = await h.app.inject({ method: 'POST', url: '/collect/debug', payload: '{"url":', headers: { 'content-type': 'text/plain' } });
   t.match(broken.json(), { received: 1, accepted: 0, beacons: [{ reason: 'invalid_json' }] });
 
+  t.equal(res.headers['access-control-allow-origin'], undefined, 'no CORS: another site cannot read it');
+  const huge = await h.app.inject({ method: 'POST', url: '/collect/debug', payload: JSON.stringify(new Array(20_000).fill(0)), headers: { 'content-type': 'text/plain' } });
+  t.match(huge.json(), { received: 20_000, accepted: 0, rejected: 20_000 });
+  t.ok(huge.json().beacons.length <= 50, 'a refused batch is not amplified into one verdict per item');
+  const tooLarge = await h.app.inject({ method: 'POST', url: '/collect/debug', payload: 'x'.repeat(70_000), headers: { 'content-type': 'text/plain' } });
+  t.equal(tooLarge.statusCode, 413, 'told plainly, not 204');
+  t.match(tooLarge.json(), { reason: 'too_large' });
+
   await h.flush();
   t.equal((await rows(h)).length, 0, 'nothing stored');
   t.equal((await h.db.query<RowDataPacket>('SELECT * FROM sessions')).length, 0, 'no session opened');
   t.equal(await metric(h, 'beacons_received_total'), 0, 'a dry run is not traffic');
+  t.equal(await metric(h, 'beacons_rejected_total{reason="too_large"}'), 0);
 });
 
 t.test('COLLECT_PATH and SCRIPT_PATH move every client route; the defaults stop answering', async (t) => {
