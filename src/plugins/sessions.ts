@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import { MemorySessionStore } from '../pipeline/memory-session-store.js';
 import { createRedisClient, RedisSessionStore } from '../pipeline/redis-session-store.js';
@@ -11,6 +13,8 @@ declare module 'fastify' {
 
 // Idle sessions are dropped at least this often (and never later than one timeout).
 const SWEEP_EVERY_MS = 60_000;
+// How long the start waits for Redis before going on with the local store.
+const REDIS_START_WAIT_MS = 2000;
 // While Redis is away, one log line per this long (every beacon is counted in the metric).
 const ERROR_LOG_EVERY_MS = 10_000;
 
@@ -31,8 +35,12 @@ export default fp(
     if (config.redisUrl !== null) {
       // REDIS_URL: one session per visitor across every instance; this process's store stands in while Redis is away.
       let lastLogged = 0;
+      const redis = createRedisClient(config.redisUrl);
+      // The warm-up below goes to Redis: give the connection a moment (it works without, through the fallback).
+      if (redis.status !== 'ready') await Promise.race([once(redis, 'ready'), sleep(REDIS_START_WAIT_MS, undefined, { ref: false })]).catch(() => {});
+      if (redis.status !== 'ready') app.log.warn('Redis (REDIS_URL) is not answering yet: sessions start in this process and move to Redis once it answers');
       store = new RedisSessionStore({
-        redis: createRedisClient(config.redisUrl),
+        redis,
         timeoutMs: config.sessionTimeoutMs,
         fallback: local,
         clock: config.clock,
