@@ -40,6 +40,8 @@ export class Spool {
   #pendingBytes = 0;
   // One promise per fsync group, shared by every append in it (not one per row: less garbage at 50k rows/s).
   #group: { promise: Promise<boolean>; resolve: (ok: boolean) => void } | null = null;
+  // A group write is on the chain and has not taken the pending lines yet.
+  #groupQueued = false;
   #timer: NodeJS.Timeout | null = null;
   #writing: Promise<void> = Promise.resolve();
   #rows = 0;
@@ -268,20 +270,26 @@ export class Spool {
 
   #flushPending(): void {
     this.#timer = null;
-    const lines = this.#pending;
-    const rows = this.#pendingRows;
-    const bytes = this.#pendingBytes;
-    const group = this.#group;
-    this.#pending = [];
-    this.#pendingRows = 0;
-    this.#pendingBytes = 0;
-    this.#group = null;
-    if (lines.length === 0) {
-      group?.resolve(true);
-      return;
-    }
+    // One group write waits on the chain at a time, and it takes what is pending when its turn
+    // comes: appends made during a slow fsync join the next write instead of queueing a write (and
+    // its lines) each per timer tick, which under load grew the heap without bound.
+    if (this.#groupQueued) return;
+    this.#groupQueued = true;
     // Writes are chained: one at a time, in order.
     this.#writing = this.#writing.then(async () => {
+      this.#groupQueued = false;
+      const lines = this.#pending;
+      const rows = this.#pendingRows;
+      const bytes = this.#pendingBytes;
+      const group = this.#group;
+      this.#pending = [];
+      this.#pendingRows = 0;
+      this.#pendingBytes = 0;
+      this.#group = null;
+      if (lines.length === 0) {
+        group?.resolve(true);
+        return;
+      }
       try {
         const current = await this.#currentSegment();
         await current.handle.write(lines.join(''));

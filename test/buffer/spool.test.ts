@@ -1,4 +1,6 @@
 import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -83,4 +85,33 @@ t.test('as a write-ahead log: retire deletes segments whose rows are written; mo
     await spool.remove(seg.name);
   }
   t.same(order, [10, 11, 12, 13, 14, 99], 'the log\'s rows are older than the spool\'s');
+});
+
+t.test('appends during a slow fsync join the next write: one write waits at a time, not one per tick', async (t) => {
+  // A disk whose fsync takes 20 ms. Before, each 1 ms group queued its own write (and held its
+  // lines) behind the one in flight: the queue, and the heap, grew with the input rate.
+  const probe = await open(join(dir(), 'probe'), 'w');
+  const proto = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+  await probe.close();
+  const original = proto.datasync;
+  let syncs = 0;
+  proto.datasync = async function (this: unknown) {
+    syncs++;
+    await sleep(20);
+    return original.call(this);
+  };
+  t.teardown(() => {
+    proto.datasync = original;
+  });
+  const spool = await Spool.open({ dir: dir(), maxBytes: 1e9, groupMs: 1 });
+  const durable: Promise<boolean>[] = [];
+  for (let i = 0; i < 200; i++) {
+    durable.push(spool.append([row(i)]).durable);
+    await sleep(1);
+  }
+  t.ok((await Promise.all(durable)).every(Boolean), 'every append durable');
+  t.ok(syncs < 40, `200 appends over ~${200} ms took ${syncs} fsyncs (about one per 20 ms fsync, not one per append)`);
+  const segment = await spool.oldest();
+  t.same(urls(segment?.rows ?? []), Array.from({ length: 200 }, (_, i) => i), 'in order');
+  await spool.close();
 });
