@@ -8,30 +8,32 @@ import {
   type Sink,
 } from './sink.js';
 import { PAGEVIEW_COLUMNS, SESSION_COLUMNS, pageviewValues, sessionValues, snapshotFromRow } from './columns.js';
+import { SqlTime, sqlRows } from './sql-literals.js';
 
 const PAGEVIEWS = PAGEVIEW_COLUMNS.join(', ');
 const SESSIONS = SESSION_COLUMNS.join(', ');
-const asDate = (ms: number) => new Date(ms);
-const toValues = (r: PageviewRow) => pageviewValues(r, asDate);
-const toSessionValues = (s: SessionSnapshot) => sessionValues(s, asDate);
+const asTime = (ms: number) => new SqlTime(ms);
+const toValues = (r: PageviewRow) => pageviewValues(r, asTime);
+const toSessionValues = (s: SessionSnapshot) => sessionValues(s, asTime);
 
 // Idempotent on beacon_id: a batch retried after a commit whose reply was lost inserts nothing twice.
 // Not INSERT IGNORE, which would also turn data errors into silently truncated rows.
-const INSERT_PAGEVIEWS =
-  `INSERT INTO pageviews (${PAGEVIEWS}) VALUES ? ON DUPLICATE KEY UPDATE beacon_id = beacon_id`;
+const INSERT_PAGEVIEWS = [`INSERT INTO pageviews (${PAGEVIEWS}) VALUES `, ' ON DUPLICATE KEY UPDATE beacon_id = beacon_id'] as const;
 
 
 // Snapshots carry absolute values: GREATEST and "only if newer" make a retried or out-of-order
 // flush a no-op instead of a double count. Assignments run left to right and later ones see the
 // updated columns, so the "only if newer" ones come before the counts and last_seen_at change.
 // VALUES() rather than the row alias: MariaDB does not take the alias syntax.
-const UPSERT_SESSIONS =
-  `INSERT INTO sessions (${SESSIONS}) VALUES ? ON DUPLICATE KEY UPDATE ` +
+const UPSERT_SESSIONS = [
+  `INSERT INTO sessions (${SESSIONS}) VALUES `,
+  ' ON DUPLICATE KEY UPDATE ' +
   'exit_url = IF(VALUES(pageviews) > pageviews, VALUES(exit_url), exit_url), ' +
   'user_hash = IF(VALUES(last_seen_at) > last_seen_at, VALUES(user_hash), user_hash), ' +
   'pageviews = GREATEST(pageviews, VALUES(pageviews)), ' +
   'events = GREATEST(events, VALUES(events)), ' +
-  'last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))';
+  'last_seen_at = GREATEST(last_seen_at, VALUES(last_seen_at))',
+] as const;
 
 const SELECT_ACTIVE_SESSIONS =
   `SELECT ${SESSIONS} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`;
@@ -109,11 +111,12 @@ export class MysqlSink implements Sink {
     try {
       conn = await this.#pool.getConnection();
       await conn.beginTransaction();
-      if (rows.length > 0) await conn.query({ sql: INSERT_PAGEVIEWS, timeout: this.#timeout }, [rows.map(toValues)]);
+      // The values are written into the text (sql-literals.ts), not passed for mysql2 to format.
+      if (rows.length > 0) await conn.query({ sql: INSERT_PAGEVIEWS[0] + sqlRows(rows.map(toValues)) + INSERT_PAGEVIEWS[1], timeout: this.#timeout });
       // Sorted by id: concurrent instances lock session rows in the same order, avoiding deadlocks.
       if (sessions.length > 0) {
         const ordered = [...sessions].sort((a, b) => (a.start.id < b.start.id ? -1 : 1));
-        await conn.query({ sql: UPSERT_SESSIONS, timeout: this.#timeout }, [ordered.map(toSessionValues)]);
+        await conn.query({ sql: UPSERT_SESSIONS[0] + sqlRows(ordered.map(toSessionValues)) + UPSERT_SESSIONS[1], timeout: this.#timeout });
       }
       await conn.commit();
       conn.release();
