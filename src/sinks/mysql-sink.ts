@@ -1,3 +1,4 @@
+import { format } from 'mysql2';
 import { createPool, type Pool, type PoolConnection, type PoolOptions, type RowDataPacket } from 'mysql2/promise';
 import {
   SinkRejectedError,
@@ -86,6 +87,10 @@ export function mysqlPoolOptions(url: string, poolSize: number): PoolOptions {
     waitForConnections: true,
     // Bounded: while the database is away, callers must fail fast and keep their rows, not queue forever.
     queueLimit: 64,
+    // mysql2 scans every statement for placeholders, even one with no values: the flush's statement
+    // (hundreds of KB, values already written in) is sent as it is; the rest is formatted as usual.
+    queryFormat: (sql: string, values: unknown) =>
+      values === undefined || (Array.isArray(values) && values.length === 0) ? sql : format(sql, values as never, false, 'Z'),
   };
 }
 
