@@ -3,9 +3,9 @@
 // process in alternating rounds. Figures from different moments do not compare on a noisy 2-core
 // machine, so each round is compared with the bare round next to it, as a ratio.
 //   MODES=single,batch,sessions ROUNDS=2 SECONDS=10 CONNECTIONS=50 npm run bench [-- --json]
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -86,6 +86,34 @@ function peakRssMb(pid: number | undefined): number {
   }
 }
 
+// CPU time of a process in ms (utime + stime, at Linux's 100 ticks per second), or NaN.
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+function mariadbPid(): number | undefined {
+  try {
+    const pid = execFileSync('pgrep', ['-o', 'mariadbd|mysqld']).toString().trim();
+    return pid === '' ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+// Peak RSS per mode: writing 5 to clear_refs resets VmHWM (Linux 4.0+; the owner or root may).
+function resetPeakRss(pid: number | undefined): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // then the peak is over the whole run so far
+  }
+}
+
 async function drive(port: number, mode: Mode): Promise<{ rps: number; p50: number; p99: number; answered: number; errors: number }> {
   const beacon = (i: number) => ({ url: `https://shop.example/p/${i % 50}?utm_source=news`, referrer: 'https://www.google.com/', viewportW: 1280, viewportH: 720 });
   const body = mode === 'batch' ? JSON.stringify(Array.from({ length: 20 }, (_, i) => beacon(i))) : JSON.stringify(beacon(0));
@@ -124,14 +152,16 @@ const targets: Target[] = [
 ];
 
 const report: Record<string, unknown>[] = [];
+const dbPid = mariadbPid();
 log(`beacon-ingest bench: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}; ` +
   `autocannon ${CONNECTIONS} connections, ${SECONDS} s rounds, ${ROUNDS} rounds per mode, targets alternating`);
 try {
   for (const mode of MODES) {
-    const rounds: Record<string, { rps: number; p50: number; p99: number; ratio: number; p99ratio: number }[]> = {};
+    const rounds: Record<string, { rps: number; p50: number; p99: number; ratio: number; p99ratio: number; cpuUs: number; dbCpuUs: number }[]> = {};
     const answered: Record<string, number> = {};
     const stored: Record<string, number> = {};
     for (const t of targets) {
+      resetPeakRss(t.child.pid);
       rounds[t.name] = [];
       answered[t.name] = 0;
       stored[t.name] = -(await t.count());
@@ -139,19 +169,24 @@ try {
     for (let round = 0; round < ROUNDS; round++) {
       let bare = { rps: 1, p99: 1 };
       for (const t of targets) {
+        const cpu0 = cpuMs(t.child.pid);
+        const db0 = cpuMs(dbPid);
         const r = await drive(t.port, mode);
         if (r.errors > 0) throw new Error(`${t.name}: ${r.errors} errors or non-2xx answers`);
         if (t === targets[0]) bare = r;
-        rounds[t.name]!.push({ ...r, ratio: r.rps / bare.rps, p99ratio: r.p99 / Math.max(1, bare.p99) });
         answered[t.name]! += r.answered;
-        log(`  ${mode} round ${round + 1}: ${t.name.padEnd(18)} ${Math.round(r.rps)} beacons/s, p50 ${r.p50} ms, p99 ${r.p99} ms`);
-        // Let the service write what it buffered before the next target takes the cores.
+        // Let the service write what it buffered before the next target takes the cores: the CPU
+        // per beacon counts storing it too.
         for (let i = 0; i < 600 && !(await t.drained()); i++) await sleep(100);
+        const cpuUs = ((cpuMs(t.child.pid) - cpu0) * 1000) / r.answered;
+        const dbCpuUs = ((cpuMs(dbPid) - db0) * 1000) / r.answered;
+        rounds[t.name]!.push({ ...r, ratio: r.rps / bare.rps, p99ratio: r.p99 / Math.max(1, bare.p99), cpuUs, dbCpuUs });
+        log(`  ${mode} round ${round + 1}: ${t.name.padEnd(18)} ${Math.round(r.rps)} beacons/s, p50 ${r.p50} ms, p99 ${r.p99} ms, CPU ${cpuUs.toFixed(1)} µs/beacon (+ database ${dbCpuUs.toFixed(1)})`);
       }
     }
     log(`\n${mode} (${BATCH[mode]} beacon${BATCH[mode] > 1 ? 's' : ''} per request${mode === 'sessions' ? ', a new visitor every request' : ''}):`);
-    log('| target | beacons/s | × bare | p50 ms | p99 ms | p99 × bare | peak RSS MB | answered | stored | rows/flush | ms/flush |');
-    log('|---|---|---|---|---|---|---|---|---|---|---|');
+    log('| target | beacons/s | × bare | p50 ms | p99 ms | p99 × bare | CPU µs/beacon | + DB µs/beacon | peak RSS MB | answered | stored | rows/flush | ms/flush |');
+    log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const t of targets) {
       const rs = rounds[t.name]!;
       const m = await t.metrics();
@@ -160,12 +195,13 @@ try {
       const row = {
         mode, target: t.name, beaconsPerSecond: Math.round(median(rs.map((r) => r.rps))), ratioToBare: median(rs.map((r) => r.ratio)),
         p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), p99RatioToBare: median(rs.map((r) => r.p99ratio)),
+        cpuUsPerBeacon: Number(median(rs.map((r) => r.cpuUs)).toFixed(1)), dbCpuUsPerBeacon: Number(median(rs.map((r) => r.dbCpuUs)).toFixed(1)),
         peakRssMb: peakRssMb(t.child.pid), answered: answered[t.name], stored: t === targets[0] ? null : stored[t.name],
         rowsPerFlush: flushes ? Math.round(metric(m, 'rows_written_total') / flushes) : null,
         msPerFlush: flushes ? Number(((metric(m, 'flush_duration_seconds_sum') / flushes) * 1000).toFixed(1)) : null,
       };
       report.push(row);
-      log(`| ${t.name} | ${row.beaconsPerSecond} | ${row.ratioToBare.toFixed(2)} | ${row.p50} | ${row.p99} | ${row.p99RatioToBare.toFixed(2)} | ${row.peakRssMb} | ${row.answered} | ${row.stored ?? '–'} | ${row.rowsPerFlush ?? '–'} | ${row.msPerFlush ?? '–'} |`);
+      log(`| ${t.name} | ${row.beaconsPerSecond} | ${row.ratioToBare.toFixed(2)} | ${row.p50} | ${row.p99} | ${row.p99RatioToBare.toFixed(2)} | ${row.cpuUsPerBeacon} | ${row.dbCpuUsPerBeacon} | ${row.peakRssMb} | ${row.answered} | ${row.stored ?? '–'} | ${row.rowsPerFlush ?? '–'} | ${row.msPerFlush ?? '–'} |`);
     }
     log('');
   }
