@@ -1,6 +1,7 @@
 // WORKERS=2: one port served by two worker processes; the primary migrates, replays spools,
 // sums the workers' metrics and drains them all on SIGTERM.
 import { mkdtempSync } from 'node:fs';
+import { request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +39,17 @@ function env(db: TestDatabase, port: number, dataDir: string, extra: Record<stri
 
 const count = async (db: TestDatabase) => Number((await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews'))[0]?.n);
 
-function postBatch(base: string, from: number, n: number, headers: Record<string, string> = {}): Promise<Response> {
+/** One POST on a connection of its own (no keep-alive pool), so the primary hands each to a worker in turn. */
+function postBatch(base: string, from: number, n: number): Promise<{ status: number }> {
   const body = JSON.stringify(Array.from({ length: n }, (_, i) => ({ url: `https://example.com/p/${from + i}` })));
-  return fetch(`${base}/collect`, { method: 'POST', body, headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA, ...headers } });
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}/collect`, { method: 'POST', agent: false, headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 interface LogLine {
@@ -77,8 +86,8 @@ t.test('WORKERS=2 serves one port from two processes, sums their metrics, and dr
   t.match(service.output(), /without REDIS_URL/, 'warns that sessions are per process');
 
   // Several connections at once: the primary hands them to the workers in turn.
-  const sends: Promise<Response>[] = [];
-  for (let i = 0; i < 40; i++) sends.push(postBatch(base, i * 25, 25, { connection: 'close' }));
+  const sends: Promise<{ status: number }>[] = [];
+  for (let i = 0; i < 40; i++) sends.push(postBatch(base, i * 25, 25));
   const answers = await Promise.all(sends);
   t.ok(answers.every((r) => r.status === 204), '204 each');
 
@@ -141,8 +150,8 @@ t.test("WORKERS going back to 1: the single process takes over the workers' spoo
   t.ok(await clustered.ready(base, 30_000));
   t.ok(await until(async () => logLines(clustered.output()).filter((l) => l.msg === 'worker listening').length === 2, 30_000, 50));
   proxy.cut();
-  const sends: Promise<Response>[] = [];
-  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10, { connection: 'close' }));
+  const sends: Promise<{ status: number }>[] = [];
+  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10));
   t.ok((await Promise.all(sends)).every((r) => r.status === 204));
   t.equal(await clustered.stop('SIGTERM'), 0);
   t.equal(await count(db), 0, 'the database was away: all 200 in the workers’ spools');
@@ -165,8 +174,8 @@ t.test('the primary killed (-9): each worker drains its buffer before exiting', 
   t.ok(await service.ready(base, 30_000));
   t.ok(await until(async () => logLines(service.output()).filter((l) => l.msg === 'worker listening').length === 2, 30_000, 50));
   const pids = logLines(service.output()).filter((l) => l.msg === 'worker listening').map((l) => (l as { workerPid: number }).workerPid);
-  const sends: Promise<Response>[] = [];
-  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10, { connection: 'close' }));
+  const sends: Promise<{ status: number }>[] = [];
+  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10));
   t.ok((await Promise.all(sends)).every((r) => r.status === 204));
   t.equal(await count(db), 0, 'buffered (60 s flush interval)');
   service.child.kill('SIGKILL');
