@@ -2,23 +2,14 @@
 // sums the workers' metrics and drains them all on SIGTERM.
 import { mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { CHROME_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
-import { runScript, startService, until } from '../helpers/process.js';
+import { freePort, runScript, startService, until } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function env(db: TestDatabase, port: number, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
@@ -35,6 +26,16 @@ function env(db: TestDatabase, port: number, dataDir: string, extra: Record<stri
     SHUTDOWN_TIMEOUT_MS: '5000',
     ...extra,
   };
+}
+
+/** A fresh database, a data directory, and a TCP proxy to the database that the test can cut. */
+async function databaseBehindProxy(t: Test) {
+  const db = await freshDatabase(t);
+  const proxy = await startTcpProxy();
+  t.teardown(() => proxy.close());
+  const via = new URL(db.url);
+  via.port = String(proxy.port);
+  return { db, dataDir: mkdtempSync(join(tmpdir(), 'bi-cluster-')), proxy, via };
 }
 
 const count = async (db: TestDatabase) => Number((await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews'))[0]?.n);
@@ -83,6 +84,8 @@ t.test('WORKERS=2 serves one port from two processes, sums their metrics, and dr
   const base = `http://127.0.0.1:${port}`;
   const service = startService(t, env(db, port, mkdtempSync(join(tmpdir(), 'bi-cluster-')), { WORKERS: '2' }));
   t.ok(await service.ready(base, 30_000), 'ready');
+  // /ready answers as soon as one worker listens: wait for the second before sending.
+  t.ok(await until(async () => logLines(service.output()).filter((l) => l.msg === 'worker listening').length === 2, 30_000, 50), 'two workers listening');
   t.match(service.output(), /without REDIS_URL/, 'warns that sessions are per process');
 
   // Several connections at once: the primary hands them to the workers in turn.
@@ -99,18 +102,14 @@ t.test('WORKERS=2 serves one port from two processes, sums their metrics, and dr
   t.equal(await service.stop('SIGTERM'), 0, 'the primary exits 0 once every worker drained');
   t.equal(await count(db), 1000, 'every answered beacon stored');
   const drained = logLines(service.output()).filter((l) => l.msg === 'shutdown: buffer drained');
+  if (drained.length !== 2) t.comment(service.output());
   t.equal(drained.length, 2, 'both workers drained');
   t.ok(drained.every((l) => (l.written ?? 0) > 0), 'both workers had taken beacons');
   t.equal(drained.reduce((sum, l) => sum + (l.written ?? 0), 0), 1000);
 });
 
 t.test('the primary replays a spool left by an earlier run before the workers start', async (t) => {
-  const db = await freshDatabase(t);
-  const dataDir = mkdtempSync(join(tmpdir(), 'bi-cluster-'));
-  const proxy = await startTcpProxy();
-  t.teardown(() => proxy.close());
-  const via = new URL(db.url);
-  via.port = String(proxy.port);
+  const { db, dataDir, proxy, via } = await databaseBehindProxy(t);
 
   // A single process whose database goes away: its rows end in the spool at shutdown.
   const port = await freePort();
@@ -137,12 +136,7 @@ t.test('the primary replays a spool left by an earlier run before the workers st
 });
 
 t.test("WORKERS going back to 1: the single process takes over the workers' spools", async (t) => {
-  const db = await freshDatabase(t);
-  const dataDir = mkdtempSync(join(tmpdir(), 'bi-cluster-'));
-  const proxy = await startTcpProxy();
-  t.teardown(() => proxy.close());
-  const via = new URL(db.url);
-  via.port = String(proxy.port);
+  const { db, dataDir, proxy, via } = await databaseBehindProxy(t);
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

@@ -3,7 +3,6 @@
 // going away (a TCP proxy we cut) loses no beacon, and sessions resume when it returns.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,18 +10,10 @@ import t, { type Test } from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { CHROME_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
-import { startService, until, type RunningService } from '../helpers/process.js';
+import { freePort, startService, until, type RunningService } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 const REDIS = 'redis://127.0.0.1:6379';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function start(t: Test, db: TestDatabase, redisUrl: string, extra: Record<string, string> = {}): Promise<{ base: string; service: RunningService }> {
   const port = await freePort();

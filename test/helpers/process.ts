@@ -1,6 +1,7 @@
 // Real processes for tests: the service started as users start it, and polling for what it does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Teardown {
@@ -55,4 +56,13 @@ export async function runScript(script: string, env: NodeJS.ProcessEnv): Promise
   child.stderr.on('data', (d) => (out += d));
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, out };
+}
+
+/** A TCP port free right now on 127.0.0.1 (for services started as processes, which need a fixed PORT). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
