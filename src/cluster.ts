@@ -12,8 +12,70 @@ import { migrateStore } from './plugins/sink.js';
 
 /** The variable that tells a forked worker its index (its spool directory is `worker-INDEX`). */
 export const WORKER_INDEX_VAR = 'BEACON_WORKER_INDEX';
+// A worker asks the primary for the cluster's /metrics; the primary collects each worker's registry.
 const METRICS_REQUEST = 'beacon-ingest:metrics';
 const METRICS_REPLY = 'beacon-ingest:metrics-reply';
+const COLLECT_REQUEST = 'beacon-ingest:collect';
+const COLLECT_REPLY = 'beacon-ingest:collected';
+const COLLECT_TIMEOUT_MS = 5000;
+
+type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/**
+ * The sum of every worker's metrics. Counters and histograms of workers that exited are kept (as
+ * last collected) and added in: a worker that restarts starts from zero, and without them the
+ * sum would drop, which Prometheus reads as a counter reset (a false spike in rate()).
+ */
+class ClusterMetrics {
+  readonly #last = new Map<number, MetricsJson>();
+  #retired: MetricsJson = [];
+  #next = 0;
+  readonly #pending = new Map<number, (metrics: MetricsJson | null) => void>();
+
+  /** A worker's reply to a collection request. */
+  onReply(msg: { id?: number; metrics?: MetricsJson }): void {
+    if (msg.id === undefined) return;
+    this.#pending.get(msg.id)?.(msg.metrics ?? null);
+    this.#pending.delete(msg.id);
+  }
+
+  /** A worker exited: what it counted stays in the sum. */
+  async retire(index: number): Promise<void> {
+    const last = this.#last.get(index);
+    this.#last.delete(index);
+    if (last === undefined) return;
+    const monotonic = last.filter((m) => ['counter', 'histogram'].includes(String(m.type)));
+    this.#retired = await AggregatorRegistry.aggregate([this.#retired, monotonic]).getMetricsAsJSON();
+  }
+
+  async collect(workers: ReadonlyMap<number, Worker>): Promise<{ text: string; contentType: string }> {
+    await Promise.all(
+      [...workers].map(async ([index, worker]) => {
+        const metrics = await this.#ask(worker);
+        // A worker that does not answer in time counts with what it said last.
+        if (metrics !== null) this.#last.set(index, metrics);
+      }),
+    );
+    const registry = AggregatorRegistry.aggregate([...this.#last.values(), this.#retired]);
+    return { text: await registry.metrics(), contentType: registry.contentType };
+  }
+
+  #ask(worker: Worker): Promise<MetricsJson | null> {
+    if (!worker.isConnected()) return Promise.resolve(null);
+    const id = ++this.#next;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve(null);
+      }, COLLECT_TIMEOUT_MS);
+      this.#pending.set(id, (metrics) => {
+        clearTimeout(timer);
+        resolve(metrics);
+      });
+      worker.send({ type: COLLECT_REQUEST, id });
+    });
+  }
+}
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
 
@@ -61,7 +123,7 @@ export async function runPrimary(config: Config, log: FastifyBaseLogger): Promis
   }
   await replaySpools(config, log);
 
-  const aggregator = new AggregatorRegistry();
+  const metrics = new ClusterMetrics();
   const byIndex = new Map<number, Worker>();
   const failures = new Map<number, number>();
   let stopping = false;
@@ -77,10 +139,11 @@ export async function runPrimary(config: Config, log: FastifyBaseLogger): Promis
     const reply = (message: object) => {
       if (worker.isConnected()) worker.send(message);
     };
-    worker.on('message', (msg: { type?: string; id?: number }) => {
+    worker.on('message', (msg: { type?: string; id?: number; metrics?: MetricsJson }) => {
+      if (msg?.type === COLLECT_REPLY) metrics.onReply(msg);
       if (msg?.type !== METRICS_REQUEST) return;
-      aggregator.clusterMetrics().then(
-        (text) => reply({ type: METRICS_REPLY, id: msg.id, text, contentType: aggregator.contentType }),
+      metrics.collect(byIndex).then(
+        ({ text, contentType }) => reply({ type: METRICS_REPLY, id: msg.id, text, contentType }),
         (err: Error) => reply({ type: METRICS_REPLY, id: msg.id, error: err.message }),
       );
     });
@@ -89,6 +152,7 @@ export async function runPrimary(config: Config, log: FastifyBaseLogger): Promis
     });
     worker.on('exit', (code, signal) => {
       byIndex.delete(index);
+      void metrics.retire(index);
       if (stopping) {
         if (code !== 0) failed = true;
         return;
@@ -134,14 +198,18 @@ export async function runPrimary(config: Config, log: FastifyBaseLogger): Promis
   process.exitCode = failed ? 1 : 0;
 }
 
-/** In a worker: lets the primary collect this registry, and asks it for every worker's sum. */
+/** In a worker: answers the primary's collection requests, and asks it for every worker's sum. */
 export function clusterMetricsSource(registry: Registry): () => Promise<{ text: string; contentType: string }> {
-  AggregatorRegistry.setRegistries([registry]);
-  // Constructing one is what makes prom-client answer the primary's collection requests in a worker.
-  new AggregatorRegistry();
   let next = 0;
   const pending = new Map<number, (reply: { text?: string; contentType?: string; error?: string }) => void>();
   process.on('message', (msg: { type?: string; id?: number; text?: string; contentType?: string; error?: string }) => {
+    if (msg?.type === COLLECT_REQUEST) {
+      registry.getMetricsAsJSON().then(
+        (metrics) => process.send?.({ type: COLLECT_REPLY, id: msg.id, metrics }),
+        () => process.send?.({ type: COLLECT_REPLY, id: msg.id }),
+      );
+      return;
+    }
     if (msg?.type !== METRICS_REPLY || msg.id === undefined) return;
     pending.get(msg.id)?.(msg);
     pending.delete(msg.id);

@@ -184,3 +184,27 @@ t.test('the primary killed (-9): each worker drains its buffer before exiting', 
   t.ok(await until(async () => !pids.some(alive), 20_000, 50), 'the workers exited');
   t.equal(await count(db), 200, 'every answered beacon stored');
 });
+
+t.test("a worker that dies and restarts: the cluster's counters do not go backwards", async (t) => {
+  const db = await freshDatabase(t);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // Short flush interval: the rows are written before the worker is killed.
+  const service = startService(t, env(db, port, mkdtempSync(join(tmpdir(), 'bi-cluster-')), { WORKERS: '2', FLUSH_INTERVAL_MS: '100' }));
+  t.ok(await service.ready(base, 30_000));
+  const listening = () => logLines(service.output()).filter((l) => l.msg === 'worker listening');
+  t.ok(await until(async () => listening().length === 2, 30_000, 50));
+  const sends: Promise<{ status: number }>[] = [];
+  for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10));
+  t.ok((await Promise.all(sends)).every((r) => r.status === 204));
+  t.ok(await until(async () => (await count(db)) === 200, 10_000, 50), 'written');
+  const scrape = async () => metricValue(await (await fetch(`${base}/metrics`)).text(), 'beacons_accepted_total');
+  t.equal(await scrape(), 200);
+
+  process.kill((listening()[0] as { workerPid: number }).workerPid, 'SIGKILL');
+  t.ok(await until(async () => listening().length === 3, 30_000, 50), 'restarted');
+  t.equal(await scrape(), 200, 'what the dead worker counted is still in the sum');
+  for (let i = 0; i < 2; i++) t.equal((await postBatch(base, 1000 + i * 10, 10)).status, 204);
+  t.equal(await scrape(), 220, 'and the new worker adds to it');
+  t.equal(await service.stop('SIGTERM'), 0);
+});
