@@ -9,6 +9,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import vm from 'node:vm';
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
+import { liveLocation } from '../helpers/live-location.js';
 
 const TOKEN = '"__BEACON_COLLECT_PATH__"';
 const dir = mkdtempSync(join(tmpdir(), 'collector-'));
@@ -50,20 +51,7 @@ function browser(page: Page = {}) {
     innerHeight: 900,
     URL,
     addEventListener: add(''),
-    location: {
-      get href() {
-        return url.href;
-      },
-      get pathname() {
-        return url.pathname;
-      },
-      get hostname() {
-        return url.hostname;
-      },
-      get protocol() {
-        return url.protocol;
-      },
-    },
+    location: liveLocation(() => url),
     document: {
       referrer: 'https://news.example/',
       visibilityState: 'visible',

@@ -21,6 +21,7 @@ import {
   type PerfEntry,
   type Win,
 } from '../../src/client/core.js';
+import { liveLocation } from '../helpers/live-location.js';
 
 const PAGE = 'https://shop.example/products?id=1';
 const SCRIPT = 'https://stats.example/collector.js';
@@ -104,20 +105,7 @@ function fakeWindow(o: FakeOptions = {}) {
   const w: Win & { fire: Listeners['fire'] } = {
     addEventListener: win.addEventListener.bind(win),
     fire: win.fire.bind(win),
-    location: {
-      get href() {
-        return url.href;
-      },
-      get pathname() {
-        return url.pathname;
-      },
-      get hostname() {
-        return url.hostname;
-      },
-      get protocol() {
-        return url.protocol;
-      },
-    },
+    location: liveLocation(() => url),
     document: doc,
     navigator,
     history: {
