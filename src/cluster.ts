@@ -2,11 +2,10 @@
 // migrates, replays every spool left by an earlier run, forks, restarts crashed workers, answers
 // the workers' /metrics with the sum of all of them, and on SIGTERM/SIGINT drains them all.
 import cluster, { type Worker } from 'node:cluster';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { buildApp } from './app.js';
+import { holdsSpooledRows, workerSpoolDir } from './buffer/spool.js';
 import type { Config } from './config.js';
 import { migrateStore } from './plugins/sink.js';
 
@@ -81,15 +80,7 @@ const RESTART_MAX_MS = 30_000;
 
 /** A worker's config: its own spool, no migrations (the primary ran them). */
 export function workerConfig(config: Config, index: number): Config {
-  return { ...config, spoolDir: join(config.spoolDir, `worker-${index}`), migrate: false };
-}
-
-function holdsRows(dir: string): boolean {
-  const segment = /^\d{12}\.ndjson$/;
-  const has = (d: string) => existsSync(d) && readdirSync(d).some((n) => segment.test(n));
-  if (has(dir) || has(join(dir, 'wal'))) return true;
-  if (!existsSync(dir)) return false;
-  return readdirSync(dir, { withFileTypes: true }).some((e) => e.isDirectory() && /^worker-\d+$/.test(e.name) && holdsRows(join(dir, e.name)));
+  return { ...config, spoolDir: workerSpoolDir(config.spoolDir, index), migrate: false };
 }
 
 /**
@@ -101,7 +92,7 @@ function holdsRows(dir: string): boolean {
  * stays spooled for the next start.
  */
 async function replaySpools(config: Config, log: FastifyBaseLogger): Promise<void> {
-  while (holdsRows(config.spoolDir)) {
+  while (await holdsSpooledRows(config.spoolDir)) {
     log.info({ dir: config.spoolDir }, 'replaying a spool before forking the workers');
     const app = await buildApp({ ...config, migrate: false, redisUrl: null, adminPort: null, retentionDays: null }, { logger: log });
     await app.ready();

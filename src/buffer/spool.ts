@@ -24,6 +24,39 @@ interface Segment {
 const SEGMENT = /^(\d{12})\.ndjson$/;
 const DURABLE: Promise<boolean> = Promise.resolve(true);
 // Segment numbers start high so that a segment can be put before all others (prepend) by counting down.
+const WORKER_DIR = /^worker-\d+$/;
+
+/** Where worker N of a cluster (WORKERS>1) keeps its spool, under the configured spool directory. */
+export function workerSpoolDir(root: string, index: number): string {
+  return join(root, `worker-${index}`);
+}
+
+/** The `worker-N` spool directories under a spool directory (none when it does not exist). */
+export async function workerSpoolDirs(root: string): Promise<string[]> {
+  try {
+    return (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory() && WORKER_DIR.test(e.name)).map((e) => join(root, e.name));
+  } catch {
+    return [];
+  }
+}
+
+/** Whether a directory holds spool segments (false when it does not exist). */
+export async function holdsSegments(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).some((n) => SEGMENT.test(n));
+  } catch {
+    return false;
+  }
+}
+
+/** Whether rows wait anywhere under a spool directory: its own segments, its WAL's, or a worker's. */
+export async function holdsSpooledRows(root: string): Promise<boolean> {
+  for (const dir of [root, ...(await workerSpoolDirs(root))]) {
+    if ((await holdsSegments(dir)) || (await holdsSegments(join(dir, 'wal')))) return true;
+  }
+  return false;
+}
+
 const FIRST_SEGMENT = 500_000_000_000;
 
 /**

@@ -1,9 +1,8 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { BatchWriter } from '../buffer/batch-writer.js';
 import { DeadLetters } from '../buffer/dead-letters.js';
-import { Spool } from '../buffer/spool.js';
+import { holdsSegments, Spool, workerSpoolDirs } from '../buffer/spool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,7 +34,7 @@ export default fp(
       // The rows stay in memory and are written as usual; they are just not crash-safe.
       onWriteError: (err: unknown, rows: number) => log.error({ err, rows }, 'write-ahead log write failed; these rows are not crash-safe'),
     };
-    if (config.bufferDurability === 'disk' || (await hasFiles(walOptions.dir))) {
+    if (config.bufferDurability === 'disk' || (await holdsSegments(walOptions.dir))) {
       const left = await Spool.open(walOptions);
       // A WAL left by a crash: its rows were accepted and may not be written yet; they are older than the spool's.
       const moved = await left.moveBefore(spool);
@@ -44,11 +43,11 @@ export default fp(
     }
     // Spools of worker processes (WORKERS>1, `worker-N`) from an earlier run are taken over here:
     // after WORKERS went down, or back to 1, nobody else would replay them.
-    for (const dir of await workerSpools(config.spoolDir)) {
+    for (const dir of await workerSpoolDirs(config.spoolDir)) {
       let moved = 0;
       // Prepended in turn: the worker's WAL rows end up first, then its spool's, then ours.
       for (const sub of [dir, join(dir, 'wal')]) {
-        if (!(await hasFiles(sub))) continue;
+        if (!(await holdsSegments(sub))) continue;
         const orphan = await Spool.open({ dir: sub, maxBytes: Number.MAX_SAFE_INTEGER });
         moved += await orphan.moveBefore(spool);
         await orphan.close();
@@ -92,20 +91,3 @@ export default fp(
   },
   { name: 'writer', dependencies: ['config', 'metrics', 'sink'] },
 );
-
-/** The `worker-N` spool directories under a spool directory. */
-async function workerSpools(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^worker-\d+$/.test(e.name)).map((e) => join(dir, e.name));
-  } catch {
-    return [];
-  }
-}
-
-async function hasFiles(dir: string): Promise<boolean> {
-  try {
-    return (await readdir(dir)).length > 0;
-  } catch {
-    return false;
-  }
-}
