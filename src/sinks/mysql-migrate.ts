@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConnection, type Connection } from 'mysql2/promise';
 import Postgrator from 'postgrator';
-import { mysqlPoolOptions } from './mysql-sink.js';
+import { mysqlPoolOptions, SESSION_SETUP } from './mysql-session.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations', 'mysql');
 // Two instances starting together must not both apply 001: the second waits for the first's lock.
@@ -18,7 +18,8 @@ export interface MigrationResult {
 export async function migrateMysql(url: string): Promise<MigrationResult> {
   const conn = await connectCreatingDatabase(url);
   try {
-    await conn.query("SET time_zone = '+00:00'");
+    // The migration files' text is read under our session mode, not the server's.
+    await conn.query(SESSION_SETUP);
     const [lockRows] = await conn.query('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_TIMEOUT_S]);
     if ((lockRows as { got: number | null }[])[0]?.got !== 1) {
       throw new Error(`another process held the migration lock for ${LOCK_TIMEOUT_S}s; try again`);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from '../../src/sinks/sqlite-driver.js';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
+import { SESSION_SETUP } from '../../src/sinks/mysql-session.js';
 
 const SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const TEST_STORE: 'mysql' | 'sqlite' = process.env.TEST_STORE === 'sqlite' ? 'sqlite' : 'mysql';
@@ -47,8 +48,11 @@ async function freshMysql(t: Teardown): Promise<TestDatabase> {
     name,
     store: 'mysql',
     async query<T>(sql: string, params: unknown[] = []) {
-      conn ??= await createConnection({ uri: url, timezone: 'Z', dateStrings: false });
-      await conn.query("SET time_zone = '+00:00'");
+      if (conn === undefined) {
+        conn = await createConnection({ uri: url, timezone: 'Z', dateStrings: false });
+        // The service's own session (a test may change the server's global sql_mode meanwhile).
+        await conn.query(SESSION_SETUP);
+      }
       const [rows] = await conn.query(sql, params);
       return rows as T[];
     },

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
-import { MysqlSink } from '../../src/sinks/mysql-sink.js';
+import { classifyMysqlError, MysqlSink } from '../../src/sinks/mysql-sink.js';
 import { SinkRejectedError, SinkUnavailableError, type PageviewRow } from '../../src/sinks/sink.js';
 import { SaltStore, utcDay } from '../../src/pipeline/salt-store.js';
 import { freshDatabase } from '../helpers/db.js';
@@ -169,4 +169,30 @@ t.test('beacons and their sessions commit together: a failing session upsert rol
   await sink.writeBatch({ rows: [row(8)], sessions: [] });
   const [m] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
   t.equal(Number(m?.n), 1, 'the connection is usable afterwards');
+});
+
+t.test('only known transient errors mean unavailable; anything else is a refusal', async (t) => {
+  const unavailable = [
+    Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', errno: -111 }),
+    Object.assign(new Error('deadlock'), { code: 'ER_LOCK_DEADLOCK', errno: 1213 }),
+    Object.assign(new Error('killed'), { code: 'UNKNOWN_CODE', errno: 1927 }),
+    Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }),
+  ];
+  for (const err of unavailable) t.type(classifyMysqlError(err), SinkUnavailableError, err.message);
+  const refused = [
+    new TypeError('Invalid time value'),
+    new RangeError('not a finite number: NaN'),
+    new Error('no errno, no code'),
+    Object.assign(new Error('Data too long'), { code: 'ER_DATA_TOO_LONG', errno: 1406 }),
+    'a thrown string',
+    undefined,
+  ];
+  for (const err of refused) t.type(classifyMysqlError(err), SinkRejectedError, String(err));
+});
+
+t.test('a connection that cannot be had is unavailable, whatever the pool says (no code, no errno)', async (t) => {
+  const sink = new MysqlSink({ url: 'mysql://root@127.0.0.1:3306/db', poolSize: 1 });
+  await sink.close();
+  // mysql2: new Error('Pool is closed.'), with neither code nor errno.
+  await t.rejects(sink.writeBatch({ rows: [row(1)], sessions: [] }), SinkUnavailableError);
 });

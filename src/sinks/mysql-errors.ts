@@ -1,0 +1,32 @@
+import { SinkRejectedError, SinkUnavailableError } from './sink.js';
+
+// Errors after which the same statement can succeed later: the server is away, busy or read-only.
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_OPTION_PREVENTS_STATEMENT', 'ER_SERVER_SHUTDOWN',
+  'ER_QUERY_INTERRUPTED', 'ER_CONNECTION_KILLED', 'ER_READ_ONLY_MODE', 'ER_CANT_LOCK', 'ER_OUT_OF_RESOURCES',
+  'ER_NET_READ_ERROR', 'ER_NET_WRITE_INTERRUPTED', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
+  'ER_DISK_FULL', 'ER_RECORD_FILE_FULL', 'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE', 'ER_ACCESS_DENIED_ERROR',
+]);
+
+// The same by server error number: mysql2 names codes after MySQL's list, and MariaDB numbers some
+// errors differently (1927 is MariaDB's "connection killed"; 1792 a read-only transaction after failover).
+const TRANSIENT_ERRNOS = new Set([1040, 1053, 1203, 1205, 1213, 1290, 1317, 1792, 1836, 1927, 2002, 2003, 2006, 2013]);
+
+/**
+ * Maps an error from a statement to the sink's typed errors, so the writer decides retry vs refuse
+ * without strings. Only what is known to be transient (the codes above, or a connection mysql2
+ * marks broken) means "unavailable"; anything else, including an error that is no database error
+ * at all (a TypeError from a value no statement can hold), is a refusal: the writer splits the
+ * batch, dead-letters the row and goes on, instead of retrying one bad row for ever.
+ */
+export function classifyMysqlError(err: unknown): SinkUnavailableError | SinkRejectedError {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; errno?: unknown; fatal?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
+  const message = typeof e.message === 'string' ? e.message : String(err);
+  if (TRANSIENT_CODES.has(code) || (typeof e.errno === 'number' && TRANSIENT_ERRNOS.has(e.errno)) || e.fatal === true) {
+    return new SinkUnavailableError(message, { cause: err, code });
+  }
+  return new SinkRejectedError(message, { cause: err, code });
+}
