@@ -270,8 +270,9 @@ export class BatchWriter {
     }
     if (batch === null) return true;
     const started = process.hrtime.bigint();
+    let written: number;
     try {
-      await this.#writeOrSplit(batch.rows);
+      written = await this.#writeOrSplit(batch.rows);
     } catch (err) {
       this.#failed(err, batch.rows.length);
       return false;
@@ -284,8 +285,9 @@ export class BatchWriter {
       // The rows are written; a segment that cannot be deleted is replayed harmlessly at the next start.
       this.#o.events.flushFailed(err, 0, 0);
     }
-    this.#written += batch.rows.length;
-    this.#o.events.flushed(batch.rows.length, Number(process.hrtime.bigint() - started) / 1e9);
+    // Only what the database took: dead-lettered rows are counted as such, not as written.
+    this.#written += written;
+    this.#o.events.flushed(written, Number(process.hrtime.bigint() - started) / 1e9);
     return true;
   }
 
@@ -308,14 +310,16 @@ export class BatchWriter {
 
   /**
    * Writes rows; when the database refuses them, splits in halves down to single rows and
-   * dead-letters the ones it refuses. Throws when the sink is unavailable (rows kept).
+   * dead-letters the ones it refuses. Resolves with how many rows the database took; throws when
+   * the sink is unavailable (rows kept).
    */
-  async #writeOrSplit(rows: PageviewRow[]): Promise<void> {
+  async #writeOrSplit(rows: PageviewRow[]): Promise<number> {
     // Rows already dead-lettered by an earlier attempt at this batch (then cut short by an outage).
     if (this.#deadLettered.size > 0) rows = rows.filter((r) => !this.#deadLettered.has(r.beaconId.toString('hex')));
-    if (rows.length === 0) return;
+    if (rows.length === 0) return 0;
     try {
       await this.#o.sink.writeBatch({ rows, sessions: latestSessions(rows) });
+      return rows.length;
     } catch (err) {
       if (!(err instanceof SinkRejectedError)) throw err;
       if (rows.length === 1) {
@@ -326,14 +330,13 @@ export class BatchWriter {
         } catch (writeErr) {
           // Not a reason to stall the writer: the row is refused either way; the log line keeps it.
           this.#o.events.deadLettered(writeErr, row);
-          return;
+          return 0;
         }
         this.#o.events.deadLettered(err, row);
-        return;
+        return 0;
       }
       const mid = rows.length >> 1;
-      await this.#writeOrSplit(rows.slice(0, mid));
-      await this.#writeOrSplit(rows.slice(mid));
+      return (await this.#writeOrSplit(rows.slice(0, mid))) + (await this.#writeOrSplit(rows.slice(mid)));
     }
   }
 
