@@ -54,3 +54,8 @@ export function snapshotFromRow(r: Record<string, unknown>, ms: (value: unknown)
     exitUrl: text(r.exit_url),
   };
 }
+
+/** Widths of the text columns in characters (code points), as the migrations declare them. */
+export const COLUMN_CHARS = {
+  url: 2048, hostname: 253, eventName: 64, userAgent: 512, browser: 64, os: 64, referrer: 2048, clientIp: 45, utm: 255,
+} as const;
