@@ -3,7 +3,6 @@ import { LRUCache } from 'lru-cache';
 import type { IpStorage } from '../config.js';
 import type { PageviewRow } from '../sinks/sink.js';
 import { newBeaconId } from './beacon-id.js';
-import { COLUMN, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './beacon-schema.js';
 import { storedIp } from './client-ip.js';
 import type { Decoded } from './decode-body.js';
 import { DAY_MS, utcDay, type SaltStore } from './salt-store.js';
@@ -11,13 +10,13 @@ import type { SessionAssignment, SessionStore } from './session-store.js';
 import type { TrustFn } from './proxy-trust.js';
 import type { QueryStripper } from './query-strip.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { cut, sanitizePayload, serializeUrl, stripMarkup } from './sanitize.js';
+import { storedBeacon } from './stored-beacon.js';
 import type { AgentParser } from './user-agent.js';
 import { validateBeacon } from './validate-beacon.js';
 import { visitorHash } from './visitor-hash.js';
 
 export const REJECT_REASONS = [
-  'invalid_json', 'invalid_schema', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt',
+  'invalid_json', 'invalid_schema', 'invalid_url', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt',
   'excluded_ip', 'rate_limited', 'overflow', 'error',
 ] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -225,29 +224,23 @@ export class Collector {
         events.rejected('invalid_schema', 1, v.detail);
         continue;
       }
-      if (this.#hosts !== null && !this.#hosts.has(v.url.host)) {
-        events.rejected('origin', 1, `url host ${v.url.host} not allowed`);
+      const s = storedBeacon(v, this.#o.queryStrip);
+      if (!s.ok) {
+        events.rejected('invalid_url', 1, s.detail);
+        continue;
+      }
+      if (this.#hosts !== null && !this.#hosts.has(s.page.host)) {
+        events.rejected('origin', 1, `url host ${s.page.host} not allowed`);
         continue;
       }
       if (!this.#o.queue.hasRoom()) {
         events.rejected('overflow', 1, 'buffer and spool full');
         continue;
       }
+      for (const field of s.nulled) events.fieldDropped(field);
       const b = v.beacon;
-      const nulled = v.nulled;
-      let payload: string | null = null;
-      if (b.payload !== undefined) {
-        payload = sanitizePayload(b.payload, MAX_PAYLOAD_DEPTH, MAX_PAYLOAD_BYTES);
-        if (payload === null) nulled.push('payload');
-      }
-      for (const field of nulled) events.fieldDropped(field);
-
-      const pageUrl = this.#o.queryStrip.strip(v.url);
-      const url = serializeUrl(pageUrl); // WHATWG output holds no control characters
-      const hostname = this.#intern(cut(pageUrl.hostname, COLUMN.hostname));
-      // Parsed once, by the validator.
-      const referrer = v.referrer === null ? null : cut(serializeUrl(this.#o.queryStrip.strip(v.referrer)), COLUMN.referrer);
-      const eventName = b.name ? cut(stripMarkup(b.name), COLUMN.eventName) || null : null;
+      const { url, referrer, payload } = s;
+      const hostname = this.#intern(s.hostname);
       const userHash = this.#visitorHash(day, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;
       // Kept bots are stored but never open or join a session: session figures stay human. Nor do
@@ -259,7 +252,7 @@ export class Collector {
           previousKey: previousSalt === undefined ? null : this.#visitorHash(previousDay, previousSalt, hostname, ctx.ip, uaForHash),
           hostname,
           type: b.type,
-          url: pageUrl,
+          url: s.page,
           href: url,
           referrer,
           now,
@@ -271,7 +264,7 @@ export class Collector {
         url,
         hostname,
         type: b.type,
-        eventName,
+        eventName: s.eventName,
         userAgent: agent.stored,
         browser: agent.browser,
         os: agent.os,

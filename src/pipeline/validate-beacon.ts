@@ -4,7 +4,6 @@ import {
   FIELD_ALIASES,
   MAX_CLIENT_AGE_MS,
   MAX_CLIENT_AHEAD_MS,
-  MAX_URL,
   REQUIRED_FIELDS,
   type Beacon,
 } from './beacon-schema.js';
@@ -62,8 +61,8 @@ export function validateBeacon(item: unknown, now: number): Valid | Invalid {
   const b = beacon as Beacon;
 
   const url = parseHttpUrl(b.url);
+  // Its host and its length as stored are checked by storedBeacon, on the value that is stored.
   if (url === null) return { ok: false, detail: 'url: not an http(s) URL' };
-  if (url.href.length > MAX_URL) return { ok: false, detail: 'url: longer than 2048 characters once serialised' };
 
   let referrer: URL | null = null;
   if (b.referrer !== undefined && b.referrer !== '') {

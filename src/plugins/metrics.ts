@@ -6,8 +6,8 @@ import { QueryStripper } from '../pipeline/query-strip.js';
 
 // Reasons whose feature exists in this build: pre-created at 0 so dashboards see every series.
 const ACTIVE_REASONS: RejectReason[] = [
-  'invalid_json', 'invalid_schema', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt', 'excluded_ip', 'rate_limited',
-  'overflow', 'error',
+  'invalid_json', 'invalid_schema', 'invalid_url', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt', 'excluded_ip',
+  'rate_limited', 'overflow', 'error',
 ];
 const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payload'];
 
