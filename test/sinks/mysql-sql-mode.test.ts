@@ -52,12 +52,12 @@ for (const mode of ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES
     for (const [i, s] of HARD_STRINGS.entries()) {
       const r = stored[i];
       t.same(r?.beacon_id, rows[i]?.beaconId, `row ${i} in order`);
-      t.equal(r?.event_name, s.slice(0, 64), `event_name ${JSON.stringify(s)}`);
-      t.equal(r?.user_agent, s, `user_agent ${JSON.stringify(s)}`);
+      t.equal(r?.event_name, s.slice(0, 64), `event_name #${i}`);
+      t.equal(r?.user_agent, s, `user_agent #${i}`);
       t.equal(r?.browser, s.slice(0, 64));
       t.equal(r?.referrer, s);
       t.equal(r?.url, `https://a.example/${i}?q=${s}`);
-      t.same(r?.payload, { s, [s]: [s] }, `payload ${JSON.stringify(s)}`);
+      t.same(r?.payload, { s, [s]: [s] }, `payload #${i}`);
     }
     const [stored1] = await db.query<RowDataPacket>('SELECT * FROM sessions');
     t.match(stored1, {
