@@ -47,6 +47,8 @@ export const EnvSchema = Type.Object({
   EXCLUDE_IPS: Type.Optional(Type.String({ minLength: 1 })),
   URL_QUERY_STRIP: Type.String({ default: DEFAULT_QUERY_STRIP }),
   RATE_LIMIT_PER_MIN: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000 })),
+  // One subscriber is usually given a whole /64 (RFC 6177): per address, rotating through it is free.
+  RATE_LIMIT_IPV6_PREFIX: Type.Integer({ minimum: 1, maximum: 128, default: 64 }),
   RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36_500 })),
   ADMIN_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
@@ -109,6 +111,8 @@ export interface Config {
   adminPort: number | null;
   /** Beacons per client address per minute; null: no limit. */
   rateLimitPerMin: number | null;
+  /** IPv6 clients are rate-limited per prefix of this length. */
+  rateLimitIpv6Prefix: number;
   /** Rows kept on disk while the database is away or at shutdown; dead letters. */
   spoolDir: string;
   spoolMaxBytes: number;
@@ -225,6 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     excludeIps: parseExcludeIps(e.EXCLUDE_IPS),
     urlQueryStrip: e.URL_QUERY_STRIP.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean),
     rateLimitPerMin: e.RATE_LIMIT_PER_MIN ?? null,
+    rateLimitIpv6Prefix: e.RATE_LIMIT_IPV6_PREFIX,
     retentionDays: e.RETENTION_DAYS ?? null,
     adminPort: e.ADMIN_PORT ?? null,
     spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),

@@ -151,3 +151,12 @@ t.test('scale-out: REDIS_URL and WORKERS', async (t) => {
   const solo = loadConfig({ ...base, WORKERS: '2' });
   t.ok(solo.warnings.some((w) => /WORKERS=2 without REDIS_URL/.test(w)), 'sessions per process: a warning');
 });
+
+t.test('RATE_LIMIT_IPV6_PREFIX: 64 by default, an integer from 1 to 128', async (t) => {
+  t.equal(loadConfig(base).config.rateLimitIpv6Prefix, 64);
+  t.equal(loadConfig({ ...base, RATE_LIMIT_IPV6_PREFIX: '56' }).config.rateLimitIpv6Prefix, 56);
+  t.equal(loadConfig({ ...base, RATE_LIMIT_IPV6_PREFIX: '128' }).config.rateLimitIpv6Prefix, 128);
+  fails(t, { ...base, RATE_LIMIT_IPV6_PREFIX: '0' }, 'RATE_LIMIT_IPV6_PREFIX', /integer from 1 to 128/);
+  fails(t, { ...base, RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX', /integer from 1 to 128/);
+  fails(t, { ...base, RATE_LIMIT_IPV6_PREFIX: '/64' }, 'RATE_LIMIT_IPV6_PREFIX', /integer/);
+});

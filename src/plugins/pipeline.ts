@@ -52,7 +52,7 @@ export default fp(
         queryStrip: app.queryStrip,
         trust: compileTrust(config.trustProxy),
         durable: config.bufferDurability === 'disk',
-        rateLimiter: config.rateLimitPerMin === null ? null : new RateLimiter(config.rateLimitPerMin, config.clock),
+        rateLimiter: config.rateLimitPerMin === null ? null : new RateLimiter(config.rateLimitPerMin, config.clock, config.rateLimitIpv6Prefix),
         queue: app.writer,
         events: app.ingestEvents,
       }),
