@@ -25,6 +25,7 @@ export const EnvSchema = Type.Object({
   ALLOWED_ORIGINS: Type.Optional(Type.String({ minLength: 1 })),
   REQUIRE_ORIGIN: Type.Boolean({ default: false }),
   TRUST_PROXY: Type.String({ minLength: 1, default: 'false' }),
+  CDN_COUNTRY_HEADER: Type.Optional(Type.String({ minLength: 1 })),
   // 16 characters at least: the secret is what keeps the hashes of ~4 billion IPv4 addresses
   // from being recomputed by whoever reads the salts table.
   HASH_SECRET: Type.Optional(Type.String({ minLength: 16 })),
@@ -88,6 +89,11 @@ export interface Config {
   allowedOrigins: null | '*' | string[];
   requireOrigin: boolean;
   trustProxy: TrustProxy;
+  /**
+   * The one header carrying the visitor's country that a trusted proxy's CDN sets, lower-cased; null:
+   * none is believed (a proxy that passes client headers on would let visitors choose their country).
+   */
+  cdnCountryHeader: string | null;
   hashSecret: string;
   flushIntervalMs: number;
   flushMaxRows: number;
@@ -193,6 +199,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     throw new ConfigError('SCRIPT_PATH', `(${scriptPath}) collides with COLLECT_PATH (${collectPath}), its pixel or its debug endpoint`);
   }
   const redisUrl = e.REDIS_URL === undefined ? null : parseRedisUrl(e.REDIS_URL);
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  const cdnCountryHeader = e.CDN_COUNTRY_HEADER === undefined ? null : parseHeaderName('CDN_COUNTRY_HEADER', e.CDN_COUNTRY_HEADER);
+  if (cdnCountryHeader !== null && trustProxy === false) {
+    warnings.push('CDN_COUNTRY_HEADER is set but TRUST_PROXY=false: the header is believed only from a trusted proxy, so never.');
+  }
   if (e.WORKERS > 1) {
     if (database.store !== 'mysql') {
       throw new ConfigError(
@@ -213,7 +224,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     migrate: e.MIGRATE,
     allowedOrigins,
     requireOrigin: e.REQUIRE_ORIGIN,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy,
+    cdnCountryHeader,
     hashSecret: e.HASH_SECRET ?? loadOrCreateSecret(dataDir),
     flushIntervalMs: e.FLUSH_INTERVAL_MS,
     flushMaxRows: e.FLUSH_MAX_ROWS,
@@ -360,6 +372,16 @@ function parseRedisUrl(value: string): string {
     throw new ConfigError('REDIS_URL', 'must be redis://[user:pass@]host:port[/db] or rediss://… (TLS)');
   }
   return value;
+}
+
+// An HTTP header name is a token (RFC 9110, section 5.6.2).
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function parseHeaderName(variable: string, value: string): string {
+  if (!HEADER_TOKEN.test(value)) {
+    throw new ConfigError(variable, `(${JSON.stringify(value)}) must be an HTTP header name, e.g. CF-IPCountry, CloudFront-Viewer-Country or X-Vercel-IP-Country`);
+  }
+  return value.toLowerCase(); // Node gives header names lower-cased
 }
 
 // proxy-addr (Fastify's trust-proxy engine) also takes these names for well-known ranges.

@@ -160,3 +160,14 @@ t.test('RATE_LIMIT_IPV6_PREFIX: 64 by default, an integer from 1 to 128', async 
   fails(t, { ...base, RATE_LIMIT_IPV6_PREFIX: '129' }, 'RATE_LIMIT_IPV6_PREFIX', /integer from 1 to 128/);
   fails(t, { ...base, RATE_LIMIT_IPV6_PREFIX: '/64' }, 'RATE_LIMIT_IPV6_PREFIX', /integer/);
 });
+
+t.test('CDN_COUNTRY_HEADER: unset by default; an HTTP header name, lower-cased', async (t) => {
+  t.equal(loadConfig(base).config.cdnCountryHeader, null);
+  const { config, warnings } = loadConfig({ ...base, CDN_COUNTRY_HEADER: 'CF-IPCountry', TRUST_PROXY: '10.0.0.0/8' });
+  t.equal(config.cdnCountryHeader, 'cf-ipcountry');
+  t.notOk(warnings.some((w) => w.includes('CDN_COUNTRY_HEADER')));
+  t.ok(loadConfig({ ...base, CDN_COUNTRY_HEADER: 'x-vercel-ip-country' }).warnings.some((w) => /CDN_COUNTRY_HEADER is set but TRUST_PROXY=false/.test(w)), 'never believed without a trusted proxy: a warning');
+  fails(t, { ...base, CDN_COUNTRY_HEADER: 'CF IPCountry' }, 'CDN_COUNTRY_HEADER', /must be an HTTP header name/);
+  fails(t, { ...base, CDN_COUNTRY_HEADER: 'cf-ipcountry:' }, 'CDN_COUNTRY_HEADER', /must be an HTTP header name/);
+  fails(t, { ...base, CDN_COUNTRY_HEADER: 'cf-ipcountry,x-vercel-ip-country' }, 'CDN_COUNTRY_HEADER', /must be an HTTP header name/);
+});

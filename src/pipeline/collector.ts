@@ -49,7 +49,7 @@ export interface RequestContext {
   userAgent: string | undefined;
   /** The socket peer's address: the hop whose trust decides whether CDN headers are believed. */
   peer: string;
-  /** CF-IPCountry, CloudFront-Viewer-Country or X-Vercel-IP-Country, if present. */
+  /** The CDN_COUNTRY_HEADER header, when that setting names one and the request carries it. */
   cdnCountry: string | undefined;
   /** `DNT: 1` or `Sec-GPC: 1` was sent. */
   doNotTrack: boolean;

@@ -28,6 +28,7 @@ export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAA
 export default async function collectRoutes(app: FastifyInstance): Promise<void> {
   const { collector, config } = app;
   const path = config.collectPath;
+  const countryHeader = config.cdnCountryHeader;
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     const reason = reasonFor(err);
@@ -45,7 +46,7 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
 
   app.post(path, async (req, reply) => {
     const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
-    await collector.ingest(await decodeBody(req.headers['content-type'], body), requestContext(req));
+    await collector.ingest(await decodeBody(req.headers['content-type'], body), requestContext(req, countryHeader));
     return reply.code(204).send();
   });
 
@@ -57,7 +58,7 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
   app.get(`${path}.gif`, { exposeHeadRoute: false }, async (req, reply) => {
     const q = req.url.indexOf('?');
     const decoded = decodeQuery(q === -1 ? '' : req.url.slice(q + 1), firstHeader(req.headers.referer));
-    await collector.ingest(decoded, { ...requestContext(req), pixel: true });
+    await collector.ingest(decoded, { ...requestContext(req, countryHeader), pixel: true });
     return sendPixel(reply);
   });
 
@@ -68,13 +69,14 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
       const body = Buffer.isBuffer(req.body) ? req.body : EMPTY;
       const decoded = await decodeBody(req.headers['content-type'], body);
       const trace = new DebugTrace(decoded.ok ? decoded.items.length : decoded.count);
-      await collector.ingest(decoded, requestContext(req), trace);
+      await collector.ingest(decoded, requestContext(req, countryHeader), trace);
       return reply.code(200).header('cache-control', 'no-store').send(trace.report());
     });
   }
 }
 
-function requestContext(req: FastifyRequest): RequestContext {
+/** `countryHeader`: CDN_COUNTRY_HEADER (lower-cased), or null when no country header is believed. */
+function requestContext(req: FastifyRequest, countryHeader: string | null): RequestContext {
   const h = req.headers;
   return {
     origin: h.origin,
@@ -82,7 +84,7 @@ function requestContext(req: FastifyRequest): RequestContext {
     ip: canonicalIp(req.ip) ?? canonicalIp(req.socket.remoteAddress) ?? '0.0.0.0',
     userAgent: h['user-agent'],
     peer: req.socket.remoteAddress ?? '',
-    cdnCountry: firstHeader(h['cf-ipcountry'] ?? h['cloudfront-viewer-country'] ?? h['x-vercel-ip-country']),
+    cdnCountry: countryHeader === null ? undefined : firstHeader(h[countryHeader]),
     doNotTrack: h.dnt === '1' || h['sec-gpc'] === '1',
   };
 }
@@ -102,6 +104,7 @@ function sendPixel(reply: FastifyReply): FastifyReply {
 
 const EMPTY = Buffer.alloc(0);
 
-function firstHeader(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
+function firstHeader(value: unknown): string | undefined {
+  // Not `value` as is: a header named like an Object.prototype member ("constructor") is no string.
+  return typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
 }
