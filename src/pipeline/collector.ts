@@ -1,5 +1,4 @@
 import { isIPv6, type BlockList } from 'node:net';
-import { LRUCache } from 'lru-cache';
 import type { IpStorage } from '../config.js';
 import type { PageviewRow } from '../sinks/sink.js';
 import { newBeaconId } from './beacon-id.js';
@@ -13,7 +12,7 @@ import type { RateLimiter } from './rate-limiter.js';
 import { storedBeacon } from './stored-beacon.js';
 import type { AgentParser } from './user-agent.js';
 import { validateBeacon } from './validate-beacon.js';
-import { visitorHash } from './visitor-hash.js';
+import { VisitorHashCache } from './visitor-hash-cache.js';
 
 export const REJECT_REASONS = [
   'invalid_json', 'invalid_schema', 'invalid_url', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt',
@@ -104,7 +103,6 @@ export interface CollectorOptions {
 const NO_SESSION: SessionAssignment = { sessionId: null, snapshot: null };
 const CDN_COUNTRY = /^[A-Z]{2}$/;
 const MAX_INTERNED_HOSTNAMES = 10_000;
-const MAX_CACHED_AGENT = 1024;
 // Fixed per-row overhead in a statement besides the long strings (ids, dates, numbers, quoting).
 const ROW_OVERHEAD_BYTES = 256;
 
@@ -117,8 +115,7 @@ export class Collector {
   readonly #origins: ReadonlySet<string> | null;
   readonly #hosts: ReadonlySet<string> | null;
   readonly #newId: (now: number) => Buffer;
-  // Visitor hashes of recent (day, site, address, agent): an HMAC costs a few µs, a lookup far less.
-  readonly #hashes = new LRUCache<string, string>({ max: 20_000 });
+  readonly #hashes: VisitorHashCache;
   #day = '';
   #dayStart = 0;
   // One string per site instead of one per beacon: rows and sessions held in memory share it.
@@ -130,6 +127,7 @@ export class Collector {
     this.#origins = list ? new Set(list) : null;
     this.#hosts = list ? new Set(list.map((o) => new URL(o).host)) : null;
     this.#newId = options.newId ?? newBeaconId;
+    this.#hashes = new VisitorHashCache(options.hashSecret);
   }
 
   #intern(hostname: string): string {
@@ -139,19 +137,6 @@ export class Collector {
     const flat = Buffer.from(hostname, 'latin1').toString('latin1'); // hostnames are ASCII (punycode)
     this.#hostnames.set(flat, flat);
     return flat;
-  }
-
-  /** The visitor hash for a day's salt, from the cache when this visitor was seen lately. */
-  #visitorHash(day: string, salt: Buffer, hostname: string, ip: string, ua: string): string {
-    // A 16 KB User-Agent is not worth a cache slot (nor the memory): hash it every time.
-    if (ua.length > MAX_CACHED_AGENT) return visitorHash(this.#o.hashSecret, salt, hostname, ip, ua);
-    const key = day + '\0' + hostname + '\0' + ip + '\0' + ua;
-    let hash = this.#hashes.get(key);
-    if (hash === undefined) {
-      hash = visitorHash(this.#o.hashSecret, salt, hostname, ip, ua);
-      this.#hashes.set(key, hash);
-    }
-    return hash;
   }
 
   /** The UTC day of `now`, recomputed only when a day boundary is crossed. */
@@ -241,7 +226,7 @@ export class Collector {
       const b = v.beacon;
       const { url, referrer, payload } = s;
       const hostname = this.#intern(s.hostname);
-      const userHash = this.#visitorHash(day, salt, hostname, ctx.ip, uaForHash);
+      const userHash = this.#hashes.hash(day, salt, hostname, ctx.ip, uaForHash);
       let session: SessionAssignment = NO_SESSION;
       // Kept bots are stored but never open or join a session: session figures stay human. Nor do
       // mail opens through a proxy: every reader behind it shares its address and agent, so one
@@ -249,7 +234,7 @@ export class Collector {
       if (!isBot && !openedMail && trace === undefined) {
         const assigned = this.#o.sessions.assign({
           key: userHash,
-          previousKey: previousSalt === undefined ? null : this.#visitorHash(previousDay, previousSalt, hostname, ctx.ip, uaForHash),
+          previousKey: previousSalt === undefined ? null : this.#hashes.hash(previousDay, previousSalt, hostname, ctx.ip, uaForHash),
           hostname,
           type: b.type,
           url: s.page,
