@@ -162,3 +162,16 @@ t.test('the debug endpoint explains invalid_url', async (t) => {
   t.match(report.beacons[1], { accepted: false, reason: 'invalid_url', detail: /2048/ });
   t.match(report.beacons[2], { accepted: true, fieldsStoredNull: ['referrer'], row: { referrer: null } });
 });
+
+t.test("the session's UTM fields fit their VARCHAR(255) in characters (code points), markup out", async (t) => {
+  const h = await buildTestApp(t);
+  const source = encodeURIComponent("<b>x</b>'" + 'a'.repeat(300));
+  // 260 code points, 320 UTF-16 units, 920 characters encoded: cut to 255 code points, 310 units.
+  const campaign = encodeURIComponent('a'.repeat(200) + '🌍'.repeat(60));
+  await send(h, { url: `https://example.com/?utm_source=${source}&utm_campaign=${campaign}` });
+  await h.flush();
+  const [s] = await h.db.query<RowDataPacket>('SELECT utm_source, utm_campaign FROM sessions');
+  t.equal(s?.utm_source, "x'" + 'a'.repeat(253), 'markup out, then cut');
+  t.equal(s?.utm_campaign, 'a'.repeat(200) + '🌍'.repeat(55), 'cut by code points, as the column counts');
+  t.equal(await deadLettered(h), 0);
+});
