@@ -55,6 +55,8 @@ export const EnvSchema = Type.Object({
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
   BUFFER_DURABILITY: Type.Union([Type.Literal('memory'), Type.Literal('disk')], { default: 'memory' }),
   SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
+  // 64 MiB: sized for a small disk, so a database refusing every row cannot fill what the spool needs.
+  DEAD_LETTER_MAX_BYTES: Type.Integer({ minimum: 0, default: 64 * 1024 ** 2 }),
   COLLECT_PATH: Type.String({ minLength: 1, default: '/collect' }),
   SCRIPT_PATH: Type.String({ minLength: 1, default: '/collector.js' }),
   DEBUG_ENDPOINT: Type.Boolean({ default: false }),
@@ -122,6 +124,8 @@ export interface Config {
   /** Rows kept on disk while the database is away or at shutdown; dead letters. */
   spoolDir: string;
   spoolMaxBytes: number;
+  /** Size cap of SPOOL_DIR/dead-letter.ndjson; letters past it are dropped and counted. */
+  deadLetterMaxBytes: number;
   /** memory: a crash loses the buffer; disk: each accepted row is fsynced to a WAL before the 204. */
   bufferDurability: 'memory' | 'disk';
   metricsToken: string | undefined;
@@ -246,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     adminPort: e.ADMIN_PORT ?? null,
     spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
+    deadLetterMaxBytes: e.DEAD_LETTER_MAX_BYTES,
     bufferDurability: e.BUFFER_DURABILITY,
     metricsToken: e.METRICS_TOKEN,
     collectPath,

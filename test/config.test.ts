@@ -35,6 +35,7 @@ t.test('defaults from DESIGN.md', async (t) => {
     shutdownDelayMs: 0,
     shutdownTimeoutMs: 10_000,
     ipStorage: 'truncated',
+    deadLetterMaxBytes: 67_108_864,
     metricsToken: undefined,
     logLevel: 'info',
     logPretty: false,
@@ -76,6 +77,7 @@ t.test('bad values stop the start, naming the variable', async (t) => {
   fails(t, { ...base, PORT: '3006', ADMIN_PORT: '3006' }, 'ADMIN_PORT', /must differ from PORT/);
   fails(t, { ...base, RETENTION_DAYS: '0' }, 'RETENTION_DAYS', /integer/);
   fails(t, { ...base, BUFFER_DURABILITY: 'fsync' }, 'BUFFER_DURABILITY', /one of memory, disk/);
+  fails(t, { ...base, DEAD_LETTER_MAX_BYTES: '-1' }, 'DEAD_LETTER_MAX_BYTES', /integer/);
 });
 
 t.test('secrets are never echoed in errors', async (t) => {

@@ -50,7 +50,13 @@ function createMetrics(sharedSessions: boolean) {
     }),
     deadLetterRows: new Counter({
       name: 'dead_letter_rows_total',
-      help: 'Rows the database refused, written to the dead-letter file',
+      help: 'Dead letters, by reason: refused (by the database) or unreadable (a spool or WAL line that does not decode); those past DEAD_LETTER_MAX_BYTES count here too',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    deadLetterDropped: new Counter({
+      name: 'dead_letter_dropped_total',
+      help: 'Dead letters not kept because DEAD_LETTER_MAX_BYTES was reached',
       registers: [registry],
     }),
     sessionsActive: new Gauge({
@@ -93,6 +99,7 @@ export default fp(
     const m = createMetrics(app.config.redisUrl !== null);
     for (const reason of ACTIVE_REASONS) m.rejected.inc({ reason }, 0);
     for (const field of FIELDS) m.fieldsDropped.inc({ field }, 0);
+    for (const reason of ['refused', 'unreadable']) m.deadLetterRows.inc({ reason }, 0);
     const log = app.log;
     // URL_QUERY_STRIP parameters are blanked in every excerpt before it is logged.
     const queryStrip = new QueryStripper(app.config.urlQueryStrip);
@@ -119,7 +126,7 @@ export default fp(
         log.error({ err, rows, retryInMs }, 'flush failed; rows kept for the next attempt');
       },
       deadLettered: (err, row) => {
-        m.deadLetterRows.inc();
+        m.deadLetterRows.inc({ reason: 'refused' });
         log.error({ err, url: queryStrip.redact(row.url) }, 'the database refused a row; written to the dead-letter file');
       },
       spoolSkipped: (lines, segment) => {

@@ -61,7 +61,7 @@ export default fp(
       flushMaxRows: config.flushMaxRows,
       flushIntervalMs: config.flushIntervalMs,
       spool,
-      deadLetters: new DeadLetters(config.spoolDir),
+      deadLetters: new DeadLetters(config.spoolDir, { maxBytes: config.deadLetterMaxBytes, onDropped: () => metrics.deadLetterDropped.inc() }),
       wal,
       events: app.writerEvents,
     });
