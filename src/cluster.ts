@@ -5,7 +5,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { FastifyBaseLogger } from 'fastify';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import { buildApp } from './app.js';
-import { holdsSpooledRows, workerSpoolDir } from './buffer/spool.js';
+import { holdsSpooledRows, workerSpoolDir } from './buffer/spool-layout.js';
 import type { Config } from './config.js';
 import { migrateStore } from './plugins/sink.js';
 

@@ -9,7 +9,8 @@ export interface WriterEvents {
   flushed(rows: number, seconds: number): void;
   flushFailed(error: unknown, rows: number, retryInMs: number): void;
   deadLettered(error: unknown, row: PageviewRow): void;
-  spoolSkipped(lines: number, segment: string): void;
+  /** Lines of a spool or WAL (`source`) that do not decode, dead-lettered; `error`: why they could not be (else null). */
+  spoolDamaged(lines: number, source: string, error: unknown): void;
 }
 
 export interface BatchWriterOptions {
@@ -245,7 +246,10 @@ export class BatchWriter {
     if (this.#replay === null) {
       const segment = await spool.oldest();
       if (segment === null) return null;
-      if (segment.skipped > 0) this.#o.events.spoolSkipped(segment.skipped, segment.name);
+      if (segment.bad.length > 0) {
+        const error = (await this.#o.deadLetters?.writeUnreadable(segment.bad)) ?? null;
+        this.#o.events.spoolDamaged(segment.bad.length, segment.name, error);
+      }
       this.#replay = { name: segment.name, rows: segment.rows, next: 0 };
     }
     const r = this.#replay;

@@ -1,7 +1,11 @@
-import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PageviewRow } from '../sinks/sink.js';
-import { decodeRow, encodeRow } from './row-codec.js';
+import { AppendOnlyFile } from './append-only-file.js';
+import { encodeRow } from './row-codec.js';
+import { FIRST_SEGMENT, listSegments, readSegment, segmentName, type SegmentFile as Segment, type SegmentRows } from './spool-layout.js';
+import { syncDir } from './sync-dir.js';
+import { WriteGroup } from './write-group.js';
 
 export interface SpoolOptions {
   dir: string;
@@ -11,68 +15,30 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** Appends are written and fsynced together at most this long after the first one waits. */
   groupMs?: number;
-  /** A write failed (disk full, I/O error): these rows are lost. */
+  /** A write failed (disk full, I/O error): these rows are lost (0: a segment could not be removed). */
   onWriteError?: (err: unknown, rows: number) => void;
 }
 
-interface Segment {
-  name: string;
-  rows: number;
-  bytes: number;
+/** The segment appends go to. */
+interface Current {
+  segment: Segment;
+  file: AppendOnlyFile;
 }
 
-const SEGMENT = /^(\d{12})\.ndjson$/;
 const DURABLE: Promise<boolean> = Promise.resolve(true);
-// Segment numbers start high so that a segment can be put before all others (prepend) by counting down.
-const WORKER_DIR = /^worker-\d+$/;
-
-/** Where worker N of a cluster (WORKERS>1) keeps its spool, under the configured spool directory. */
-export function workerSpoolDir(root: string, index: number): string {
-  return join(root, `worker-${index}`);
-}
-
-/** The `worker-N` spool directories under a spool directory (none when it does not exist). */
-export async function workerSpoolDirs(root: string): Promise<string[]> {
-  try {
-    return (await readdir(root, { withFileTypes: true })).filter((e) => e.isDirectory() && WORKER_DIR.test(e.name)).map((e) => join(root, e.name));
-  } catch {
-    return [];
-  }
-}
-
-/** Whether a directory holds spool segments (false when it does not exist). */
-export async function holdsSegments(dir: string): Promise<boolean> {
-  try {
-    return (await readdir(dir)).some((n) => SEGMENT.test(n));
-  } catch {
-    return false;
-  }
-}
-
-/** Whether rows wait anywhere under a spool directory: its own segments, its WAL's, or a worker's. */
-export async function holdsSpooledRows(root: string): Promise<boolean> {
-  for (const dir of [root, ...(await workerSpoolDirs(root))]) {
-    if ((await holdsSegments(dir)) || (await holdsSegments(join(dir, 'wal')))) return true;
-  }
-  return false;
-}
-
-const FIRST_SEGMENT = 500_000_000_000;
 
 /**
  * An append-only spool of rows on disk, in numbered NDJSON segments, oldest first. Appends are
  * grouped and fsynced together; the oldest segment is read back whole, written to the database,
  * and deleted only then, so a crash at any point replays it again (row writes are idempotent).
+ * A group lands whole or fails whole (AppendOnlyFile); creating or deleting a segment fsyncs the
+ * directory, so neither is undone by a crash.
  */
 export class Spool {
   readonly #o: Required<SpoolOptions>;
   readonly #segments: Segment[] = [];
-  #current: { segment: Segment; handle: FileHandle } | null = null;
-  #pending: string[] = [];
-  #pendingRows = 0;
-  #pendingBytes = 0;
-  // One promise per fsync group, shared by every append in it (not one per row: less garbage at 50k rows/s).
-  #group: { promise: Promise<boolean>; resolve: (ok: boolean) => void } | null = null;
+  #current: Current | null = null;
+  #pending: WriteGroup | null = null;
   // A group write is on the chain and has not taken the pending lines yet.
   #groupQueued = false;
   #timer: NodeJS.Timeout | null = null;
@@ -92,21 +58,12 @@ export class Spool {
   static async open(options: SpoolOptions): Promise<Spool> {
     const spool = new Spool(options);
     await mkdir(options.dir, { recursive: true });
-    const names = (await readdir(options.dir)).filter((n) => SEGMENT.test(n)).sort();
-    for (const name of names) {
-      const path = join(options.dir, name);
-      const { size } = await stat(path);
-      if (size === 0) {
-        await rm(path, { force: true });
-        continue;
-      }
-      const rows = countLines(await readFile(path));
-      const n = Number(name.slice(0, 12));
-      spool.#next = Math.max(spool.#next, n + 1);
-      spool.#first = Math.min(spool.#first, n);
-      spool.#segments.push({ name, rows, bytes: size });
-      spool.#rows += rows;
-      spool.#bytes += size;
+    for (const segment of await listSegments(options.dir)) {
+      spool.#next = Math.max(spool.#next, segment.number + 1);
+      spool.#first = Math.min(spool.#first, segment.number);
+      spool.#segments.push(segment);
+      spool.#rows += segment.rows;
+      spool.#bytes += segment.bytes;
     }
     return spool;
   }
@@ -128,20 +85,14 @@ export class Spool {
   async *readAll(): AsyncGenerator<PageviewRow> {
     await this.settle();
     for (const segment of [...this.#segments]) {
-      let text: string;
+      let rows: PageviewRow[];
       try {
-        text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
+        // Lines that do not decode are left to the replay, which dead-letters and reports them.
+        ({ rows } = await readSegment(join(this.#o.dir, segment.name)));
       } catch {
         continue; // removed meanwhile: written
       }
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        try {
-          yield decodeRow(line);
-        } catch {
-          // a torn line: skipped here, reported when the segment is replayed
-        }
-      }
+      yield* rows;
     }
   }
 
@@ -156,37 +107,27 @@ export class Spool {
       const line = encodeRow(row) + '\n';
       const size = Buffer.byteLength(line);
       if (this.#bytes + size > this.#o.maxBytes) break;
-      this.#pending.push(line);
-      this.#pendingRows++;
-      this.#pendingBytes += size;
+      (this.#pending ??= new WriteGroup()).add(line, size);
       this.#rows++;
       this.#bytes += size;
       accepted++;
     }
-    if (accepted === 0) return { accepted, durable: DURABLE };
-    if (this.#group === null) {
-      let resolve: (ok: boolean) => void = () => {};
-      const promise = new Promise<boolean>((r) => (resolve = r));
-      this.#group = { promise, resolve };
-    }
+    if (this.#pending === null || accepted === 0) return { accepted, durable: DURABLE };
     this.#timer ??= setTimeout(() => this.#flushPending(), this.#o.groupMs);
-    return { accepted, durable: this.#group.promise };
+    return { accepted, durable: this.#pending.durable };
   }
 
-  /** Writes rows to a new segment ordered before every other: rows older than all that is spooled. */
+  /**
+   * Writes rows to a new segment ordered before every other: rows older than all that is spooled.
+   * Throws when the segment could not be written whole (and then leaves none).
+   */
   async prepend(rows: readonly PageviewRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.settle();
-    const segment: Segment = { name: segmentName(--this.#first), rows: rows.length, bytes: 0 };
-    const text = rows.map((r) => encodeRow(r) + '\n').join('');
-    segment.bytes = Buffer.byteLength(text);
-    const handle = await open(join(this.#o.dir, segment.name), 'a');
-    try {
-      await handle.writeFile(text);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
+    const data = Buffer.from(rows.map((r) => encodeRow(r) + '\n').join(''));
+    const number = --this.#first;
+    const segment: Segment = { name: segmentName(number), number, rows: rows.length, bytes: data.length };
+    await AppendOnlyFile.write(this.#o.dir, segment.name, data);
     this.#segments.unshift(segment);
     this.#rows += segment.rows;
     this.#bytes += segment.bytes;
@@ -203,25 +144,15 @@ export class Spool {
 
   /**
    * The oldest segment's rows, or null when the spool is empty. The segment stays on disk until
-   * remove(name); lines that do not decode (a torn last write) are skipped and reported.
+   * remove(name). `bad` holds the lines that do not decode (torn by a crash, or damaged on disk),
+   * for the caller to dead-letter: the rows around them are returned all the same.
    */
-  async oldest(): Promise<{ name: string; rows: PageviewRow[]; skipped: number } | null> {
+  async oldest(): Promise<({ name: string } & SegmentRows) | null> {
     await this.settle();
     const segment = this.#segments[0];
     if (segment === undefined) return null;
     if (this.#current?.segment === segment) await this.#onChain(() => this.#closeIfCurrent(segment));
-    const text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
-    const rows: PageviewRow[] = [];
-    let skipped = 0;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      try {
-        rows.push(decodeRow(line));
-      } catch {
-        skipped++;
-      }
-    }
-    return { name: segment.name, rows, skipped };
+    return { name: segment.name, ...(await readSegment(join(this.#o.dir, segment.name))) };
   }
 
   /** Deletes a segment whose rows are all written. */
@@ -233,6 +164,7 @@ export class Spool {
     this.#bytes -= segment.bytes;
     try {
       await rm(join(this.#o.dir, name), { force: true });
+      await syncDir(this.#o.dir);
     } catch (err) {
       // Left on disk, it is replayed at the next start: written rows are skipped by their beacon_id.
       this.#o.onWriteError(err, 0);
@@ -259,28 +191,26 @@ export class Spool {
     });
   }
 
-  /** Moves every segment of this spool in front of `other`'s (start-up: a WAL left by a crash becomes spool). */
-  async moveBefore(other: Spool): Promise<number> {
+  /**
+   * Moves every segment of this spool in front of `other`'s (start-up: a WAL left by a crash
+   * becomes spool). Returns how many rows moved, and the lines that did not decode (not moved):
+   * a line torn by a crash was never acknowledged, but one damaged on disk was; the caller
+   * dead-letters them.
+   */
+  async moveBefore(other: Spool): Promise<{ moved: number; bad: string[] }> {
     await this.settle();
     await this.#onChain(() => this.#closeCurrent());
     let moved = 0;
+    const bad: string[][] = [];
     for (const segment of [...this.#segments].reverse()) {
-      const rows: PageviewRow[] = [];
-      const text = (await readFile(join(this.#o.dir, segment.name))).toString('utf8');
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        try {
-          rows.push(decodeRow(line));
-        } catch {
-          // a line torn by the crash: it was never acknowledged
-        }
-      }
-      await other.prepend(rows);
+      const read = await readSegment(join(this.#o.dir, segment.name));
+      await other.prepend(read.rows);
       await this.remove(segment.name);
-      moved += rows.length;
+      moved += read.rows.length;
+      bad.unshift(read.bad);
     }
     this.#retired = 0;
-    return moved;
+    return { moved, bad: bad.flat() };
   }
 
   async close(): Promise<void> {
@@ -311,60 +241,55 @@ export class Spool {
     // Writes are chained: one at a time, in order.
     this.#writing = this.#writing.then(async () => {
       this.#groupQueued = false;
-      const lines = this.#pending;
-      const rows = this.#pendingRows;
-      const bytes = this.#pendingBytes;
-      const group = this.#group;
-      this.#pending = [];
-      this.#pendingRows = 0;
-      this.#pendingBytes = 0;
-      this.#group = null;
-      if (lines.length === 0) {
-        group?.resolve(true);
-        return;
-      }
+      const group = this.#pending;
+      this.#pending = null;
+      if (group === null) return;
+      const { rows, bytes } = group;
+      let current: Current | null = null;
       try {
-        const current = await this.#currentSegment();
-        await current.handle.write(lines.join(''));
-        await current.handle.datasync();
-        current.segment.rows += rows;
-        current.segment.bytes += bytes;
-        if (current.segment.bytes >= this.#o.segmentBytes) await this.#closeCurrent();
-        group?.resolve(true);
+        current = await this.#currentSegment();
+        await current.file.append(Buffer.from(group.lines.join('')));
       } catch (err) {
+        if (current !== null) await this.#abandon(current);
         this.#rows -= rows;
         this.#bytes -= bytes;
         // Used as a WAL, these rows are in no segment, yet they will be retired as written: count
         // them as retired already, so no segment is deleted before its own rows are written.
         this.#retired -= rows;
         this.#o.onWriteError(err, rows);
-        group?.resolve(false);
+        group.settle(false);
+        return;
       }
+      current.segment.rows += rows;
+      current.segment.bytes += bytes;
+      group.settle(true);
+      if (current.segment.bytes >= this.#o.segmentBytes) await this.#closeCurrent().catch((err: unknown) => this.#o.onWriteError(err, 0));
     });
   }
 
-  async #currentSegment(): Promise<{ segment: Segment; handle: FileHandle }> {
+  async #currentSegment(): Promise<Current> {
     if (this.#current !== null) return this.#current;
-    const segment: Segment = { name: segmentName(this.#next++), rows: 0, bytes: 0 };
-    const handle = await open(join(this.#o.dir, segment.name), 'a');
+    const number = this.#next++;
+    const segment: Segment = { name: segmentName(number), number, rows: 0, bytes: 0 };
+    const file = await AppendOnlyFile.create(this.#o.dir, segment.name);
     this.#segments.push(segment);
-    this.#current = { segment, handle };
+    this.#current = { segment, file };
     return this.#current;
+  }
+
+  /**
+   * After a failed write the segment is closed, whether it was cut back or ends in a torn line:
+   * the next group starts a new one, so nothing is ever appended behind a torn line.
+   */
+  async #abandon(current: Current): Promise<void> {
+    if (this.#current === current) this.#current = null;
+    await current.file.close().catch(() => {});
+    if (current.segment.rows === 0) await this.remove(current.segment.name);
   }
 
   async #closeCurrent(): Promise<void> {
     const current = this.#current;
     this.#current = null;
-    if (current !== null) await current.handle.close();
+    if (current !== null) await current.file.close();
   }
-}
-
-function segmentName(n: number): string {
-  return String(n).padStart(12, '0') + '.ndjson';
-}
-
-function countLines(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
-  return n;
 }

@@ -129,8 +129,11 @@ export default fp(
         m.deadLetterRows.inc({ reason: 'refused' });
         log.error({ err, url: queryStrip.redact(row.url) }, 'the database refused a row; written to the dead-letter file');
       },
-      spoolSkipped: (lines, segment) => {
-        log.error({ lines, segment }, 'spool segment had unreadable lines (a write torn by a crash); skipped');
+      spoolDamaged: (lines, source, err) => {
+        m.deadLetterRows.inc({ reason: 'unreadable' }, lines);
+        // Torn by a crash (never acknowledged) or damaged on disk (acknowledged): either way a person should look.
+        if (err === null) log.error({ lines, source }, 'spool or write-ahead log lines that do not decode; dead-lettered (kept in the file unless past DEAD_LETTER_MAX_BYTES)');
+        else log.error({ err, lines, source }, 'spool or write-ahead log lines that do not decode; they could not be written to the dead-letter file and are lost');
       },
     };
     app.decorate('metrics', m);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import fp from 'fastify-plugin';
 import { BatchWriter } from '../buffer/batch-writer.js';
 import { DeadLetters } from '../buffer/dead-letters.js';
-import { holdsSegments, Spool, workerSpoolDirs } from '../buffer/spool.js';
+import { holdsSegments, workerSpoolDirs } from '../buffer/spool-layout.js';
+import { Spool } from '../buffer/spool.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,7 +17,8 @@ declare module 'fastify' {
  */
 export default fp(
   async (app) => {
-    const { config, metrics, log } = app;
+    const { config, metrics, log, writerEvents } = app;
+    const deadLetters = new DeadLetters(config.spoolDir, { maxBytes: config.deadLetterMaxBytes, onDropped: () => metrics.deadLetterDropped.inc() });
     const spool = await Spool.open({
       dir: config.spoolDir,
       maxBytes: config.spoolMaxBytes,
@@ -25,6 +27,12 @@ export default fp(
         log.error({ err, rows }, 'spool write failed; these rows are lost');
       },
     });
+    // Lines of a crashed WAL or a worker's spool that do not decode are reported like the spool's own at replay.
+    const takeOver = async (from: Spool, source: string): Promise<number> => {
+      const { moved, bad } = await from.moveBefore(spool);
+      if (bad.length > 0) writerEvents.spoolDamaged(bad.length, source, await deadLetters.writeUnreadable(bad));
+      return moved;
+    };
     let wal: Spool | null = null;
     // The WAL is never capped: its rows are already accepted (and in memory).
     const walOptions = {
@@ -37,7 +45,7 @@ export default fp(
     if (config.bufferDurability === 'disk' || (await holdsSegments(walOptions.dir))) {
       const left = await Spool.open(walOptions);
       // A WAL left by a crash: its rows were accepted and may not be written yet; they are older than the spool's.
-      const moved = await left.moveBefore(spool);
+      const moved = await takeOver(left, walOptions.dir);
       if (moved > 0) log.warn({ rows: moved }, 'write-ahead log from an unclean stop found; its rows are replayed (those already written are skipped)');
       if (config.bufferDurability === 'disk') wal = left;
     }
@@ -49,7 +57,7 @@ export default fp(
       for (const sub of [dir, join(dir, 'wal')]) {
         if (!(await holdsSegments(sub))) continue;
         const orphan = await Spool.open({ dir: sub, maxBytes: Number.MAX_SAFE_INTEGER });
-        moved += await orphan.moveBefore(spool);
+        moved += await takeOver(orphan, sub);
         await orphan.close();
       }
       if (moved > 0) log.warn({ rows: moved, dir }, "a worker's spool from an earlier run was taken over; its rows are replayed");
@@ -61,7 +69,7 @@ export default fp(
       flushMaxRows: config.flushMaxRows,
       flushIntervalMs: config.flushIntervalMs,
       spool,
-      deadLetters: new DeadLetters(config.spoolDir, { maxBytes: config.deadLetterMaxBytes, onDropped: () => metrics.deadLetterDropped.inc() }),
+      deadLetters,
       wal,
       events: app.writerEvents,
     });

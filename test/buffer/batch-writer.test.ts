@@ -53,7 +53,7 @@ function writer(sink: Sink, opts: Partial<ConstructorParameters<typeof BatchWrit
     deadLetters: null,
     retryBaseMs: 20,
     retryMaxMs: 100,
-    events: { flushed: (n) => events.flushed.push(n), flushFailed: () => events.failed++, deadLettered: () => {}, spoolSkipped: () => {} },
+    events: { flushed: (n) => events.flushed.push(n), flushFailed: () => events.failed++, deadLettered: () => {}, spoolDamaged: () => {} },
     ...opts,
   });
   return { w, events };
@@ -187,7 +187,7 @@ t.test('a row refused, then an outage mid-split: the retry does not dead-letter 
     sink.batches.push(rows.map((r) => Number(r.url.split('/').pop())));
   };
   const { w } = writer(sink, { flushMaxRows: 100 });
-  const events = { flushed: () => {}, flushFailed: () => {}, deadLettered: (_e: unknown, r: PageviewRow) => dead.push(r.url), spoolSkipped: () => {} };
+  const events = { flushed: () => {}, flushFailed: () => {}, deadLettered: (_e: unknown, r: PageviewRow) => dead.push(r.url), spoolDamaged: () => {} };
   const w2 = new BatchWriter({ sink, capacity: 100, flushMaxRows: 100, flushIntervalMs: 60_000, spool: null, deadLetters: null, events, retryBaseMs: 5 });
   for (let i = 0; i < 8; i++) w2.push(row(i));
   const { left } = await w2.drain(2000);

@@ -39,7 +39,7 @@ t.test('poison rows are dead-lettered, the rows around them written, only those 
       flushed: (n) => flushed.push(n),
       flushFailed: () => failures++,
       deadLettered: (_err, r) => dead.push(r.url),
-      spoolSkipped: () => {},
+      spoolDamaged: () => {},
     } as ConstructorParameters<typeof BatchWriter>[0]['events'],
   });
   const rows = [

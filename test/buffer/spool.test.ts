@@ -1,23 +1,13 @@
-import { appendFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { encodeRow } from '../../src/buffer/row-codec.js';
 import { Spool } from '../../src/buffer/spool.js';
-import type { PageviewRow } from '../../src/sinks/sink.js';
+import { numbers as urls, spoolRow as row } from './spool-row.js';
 
-function row(n: number): PageviewRow {
-  const id = Buffer.alloc(16);
-  id.writeUInt32BE(n, 12);
-  return {
-    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null, browser: null, os: null,
-    device: null, isBot: false, viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: new Date(Date.UTC(2026, 0, 1)),
-    serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, n)), clientIp: null, sessionId: null, payload: '{"a":1}', userHash: 'abcdef0123456789',
-    geoCountry: null, session: null, approxBytes: 300,
-  };
-}
-const urls = (rows: PageviewRow[]) => rows.map((r) => Number(r.url.split('/').pop()));
 const dir = () => mkdtempSync(join(tmpdir(), 'bi-spool-'));
 
 t.test('rows come back in order, with their types, across segments and a reopen', async (t) => {
@@ -54,7 +44,7 @@ t.test('the byte cap refuses what does not fit; prepend goes before everything',
   t.same(urls(seg?.rows ?? []), [0]);
 });
 
-t.test('a torn last line (a crash mid-write) is skipped and reported', async (t) => {
+t.test('a torn last line (a crash mid-write) is returned as it is, apart from the rows', async (t) => {
   const d = dir();
   const spool = await Spool.open({ dir: d, maxBytes: 1_000_000 });
   await spool.append([row(1), row(2)]).durable;
@@ -64,7 +54,32 @@ t.test('a torn last line (a crash mid-write) is skipped and reported', async (t)
   const again = await Spool.open({ dir: d, maxBytes: 1_000_000 });
   const seg = await again.oldest();
   t.same(urls(seg?.rows ?? []), [1, 2]);
-  t.equal(seg?.skipped, 1);
+  t.same(seg?.bad, ['{"beaconId":"00']);
+});
+
+t.test('a damaged line in the middle of a segment blocks neither the rows before it nor those after', async (t) => {
+  const d = dir();
+  const good = (n: number) => encodeRow(row(n));
+  writeFileSync(join(d, '500000000000.ndjson'), [good(1), 'garbage \u0000', good(2), '{"url":"https://a.example/x"}', good(3), ''].join('\n'));
+  const spool = await Spool.open({ dir: d, maxBytes: 1_000_000 });
+  t.equal(spool.rows, 5, 'every line counts until it is read');
+  const seg = await spool.oldest();
+  t.same(urls(seg?.rows ?? []), [1, 2, 3]);
+  t.same(seg?.bad, ['garbage \u0000', '{"url":"https://a.example/x"}'], 'the raw text of each, in order');
+  const other = await Spool.open({ dir: dir(), maxBytes: 1_000_000 });
+  const walDir = dir();
+  writeFileSync(join(walDir, '500000000000.ndjson'), [good(4), 'torn {"be', good(5), ''].join('\n'));
+  writeFileSync(join(walDir, '500000000001.ndjson'), [good(6), '{"beaconId":'].join('\n'));
+  const crashed = await Spool.open({ dir: walDir, maxBytes: 1_000_000 });
+  t.same(await crashed.moveBefore(other), { moved: 3, bad: ['torn {"be', '{"beaconId":'] }, 'moveBefore moves the rows and returns what it could not read');
+  t.same(readdirSync(walDir), [], 'the damaged segments are gone from where they were');
+  const moved: number[] = [];
+  for (let s = await other.oldest(); s !== null; s = await other.oldest()) {
+    moved.push(...urls(s.rows));
+    t.same(s.bad, [], 'nothing unreadable reaches the other spool');
+    await other.remove(s.name);
+  }
+  t.same(moved, [4, 5, 6]);
 });
 
 t.test('as a write-ahead log: retire deletes segments whose rows are written; moveBefore hands rows to another spool', async (t) => {
@@ -78,7 +93,7 @@ t.test('as a write-ahead log: retire deletes segments whose rows are written; mo
   for (let i = 10; i < 15; i++) wal.append([row(i)]);
   const spool = await Spool.open({ dir: dir(), maxBytes: 10_000_000 });
   spool.append([row(99)]);
-  t.equal(await wal.moveBefore(spool), 5);
+  t.same(await wal.moveBefore(spool), { moved: 5, bad: [] });
   const order: number[] = [];
   for (let seg = await spool.oldest(); seg !== null; seg = await spool.oldest()) {
     order.push(...urls(seg.rows));

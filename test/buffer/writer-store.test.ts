@@ -37,7 +37,7 @@ function recorder() {
     flushed: () => {},
     flushFailed: () => void seen.failed++,
     deadLettered: (_e, r) => void seen.dead.push(r.url),
-    spoolSkipped: () => {},
+    spoolDamaged: () => {},
   };
   return { seen, events };
 }
