@@ -11,7 +11,10 @@ export function canonicalIp(ip: string | undefined): string | null {
   if (IPV4.test(ip)) return ip;
   if (ip.startsWith('::ffff:') && IPV4.test(ip.slice(7))) return ip.slice(7);
   if (!ipaddr.isValid(ip)) return null;
-  return ipaddr.process(ip).toString();
+  const addr = ipaddr.process(ip);
+  // A zone id (fe80::1%eth0) names an interface on the sender's host: meaningless here, and of any length.
+  if (addr.kind() === 'ipv6') (addr as ipaddr.IPv6).zoneId = undefined;
+  return addr.toString();
 }
 
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';

@@ -27,3 +27,8 @@ t.test('visitorHash: 16 hex, depends on every input', async (t) => {
   t.not(visitorHash('secret-0123456789', salt, 'a.example', '203.0.113.1', 'UA2'), h);
   t.not(visitorHash('s-0123456789abcdef', salt, 'a.exampl', 'e203.0.113.1', 'UA'), visitorHash('s-0123456789abcdef', salt, 'a.example', '203.0.113.1', 'UA'), 'fields are separated');
 });
+
+t.test('canonicalIp drops an IPv6 zone id: it means something only on the sender\'s host, and has no length limit', async (t) => {
+  t.equal(canonicalIp('fe80::1%eth0'), 'fe80::1');
+  t.equal(canonicalIp(`fe80::1%${'a'.repeat(60)}`), 'fe80::1');
+});
