@@ -12,7 +12,12 @@ const TRANSIENT_CODES = new Set([
 
 // The same by server error number: mysql2 names codes after MySQL's list, and MariaDB numbers some
 // errors differently (1927 is MariaDB's "connection killed"; 1792 a read-only transaction after failover).
-const TRANSIENT_ERRNOS = new Set([1040, 1053, 1203, 1205, 1213, 1290, 1317, 1792, 1836, 1927, 2002, 2003, 2006, 2013]);
+// Also errors of the statement, not of its values, that an operator fixes: privileges revoked (1044,
+// 1142), a Galera node not ready (1047), the storage engine failing or full (1030, 1180, 1206).
+// Refusing those would dead-letter every row of every batch until someone noticed.
+const TRANSIENT_ERRNOS = new Set([
+  1030, 1040, 1044, 1047, 1053, 1142, 1180, 1203, 1205, 1206, 1213, 1290, 1317, 1792, 1836, 1927, 2002, 2003, 2006, 2013,
+]);
 
 /**
  * Maps an error from a statement to the sink's typed errors, so the writer decides retry vs refuse

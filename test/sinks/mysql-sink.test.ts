@@ -177,6 +177,8 @@ t.test('only known transient errors mean unavailable; anything else is a refusal
     Object.assign(new Error('deadlock'), { code: 'ER_LOCK_DEADLOCK', errno: 1213 }),
     Object.assign(new Error('killed'), { code: 'UNKNOWN_CODE', errno: 1927 }),
     Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }),
+    Object.assign(new Error('INSERT command denied'), { code: 'ER_TABLEACCESS_DENIED_ERROR', errno: 1142 }),
+    Object.assign(new Error('WSREP has not yet prepared node'), { code: 'ER_UNKNOWN_COM_ERROR', errno: 1047 }),
   ];
   for (const err of unavailable) t.type(classifyMysqlError(err), SinkUnavailableError, err.message);
   const refused = [
@@ -188,6 +190,18 @@ t.test('only known transient errors mean unavailable; anything else is a refusal
     undefined,
   ];
   for (const err of refused) t.type(classifyMysqlError(err), SinkRejectedError, String(err));
+});
+
+t.test('privileges revoked: a flush is unavailable (kept, retried), not every row dead-lettered', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const user = `bi_ro_${db.name.slice(-6)}`;
+  await db.query(`CREATE USER '${user}'@'127.0.0.1'`);
+  t.teardown(() => db.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`));
+  await db.query(`GRANT SELECT ON \`${db.name}\`.* TO '${user}'@'127.0.0.1'`);
+  const sink = new MysqlSink({ url: `mysql://${user}@127.0.0.1:3306/${db.name}`, poolSize: 1 });
+  t.teardown(() => sink.close());
+  await t.rejects(sink.writeBatch({ rows: [row(1)], sessions: [] }), SinkUnavailableError);
 });
 
 t.test('a connection that cannot be had is unavailable, whatever the pool says (no code, no errno)', async (t) => {
