@@ -9,7 +9,7 @@ import Database from '../../src/sinks/sqlite-driver.js';
 import { createConnection, type Connection, type RowDataPacket } from 'mysql2/promise';
 import { SESSION_SETUP } from '../../src/sinks/mysql-session.js';
 
-const SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+export const SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 export const TEST_STORE: 'mysql' | 'sqlite' = process.env.TEST_STORE === 'sqlite' ? 'sqlite' : 'mysql';
 
 export interface TestDatabase {

@@ -1,8 +1,11 @@
 // The server's global sql_mode changed for one test and restored after it: new connections take
 // the global value as their session's, so this is how a hosted server's setting is reproduced.
+// Test files run in parallel: a named lock keeps two of them from changing it at once (each would
+// otherwise restore the other's change as its "original").
 import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { SERVER } from './db.js';
 
-const SERVER = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+const LOCK = 'beacon_ingest_test_sql_mode';
 
 interface Teardown {
   teardown(fn: () => unknown): void;
@@ -11,6 +14,8 @@ interface Teardown {
 /** Adds `modes` (comma list) to the global sql_mode, or with null empties it, until the test ends. */
 export async function serverSqlMode(t: Teardown, modes: string | null): Promise<void> {
   const admin = await createConnection({ uri: SERVER });
+  const [[got]] = (await admin.query('SELECT GET_LOCK(?, 120) AS got', [LOCK])) as [RowDataPacket[], unknown];
+  if (Number(got?.got) !== 1) throw new Error('another test held the sql_mode lock for 120 s');
   const [[before]] = (await admin.query('SELECT @@GLOBAL.sql_mode AS m')) as [RowDataPacket[], unknown];
   const original = String(before?.m ?? '');
   const next = modes === null ? '' : [original, modes].filter(Boolean).join(',');
@@ -18,7 +23,7 @@ export async function serverSqlMode(t: Teardown, modes: string | null): Promise<
   await admin.query(`SET GLOBAL sql_mode = '${next}'`);
   t.teardown(async () => {
     await admin.query(`SET GLOBAL sql_mode = '${original}'`);
-    await admin.end();
+    await admin.end(); // releases the lock
   });
 }
 

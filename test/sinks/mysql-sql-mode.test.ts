@@ -5,7 +5,7 @@ import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
 import { MysqlSink } from '../../src/sinks/mysql-sink.js';
-import { SinkRejectedError, type PageviewRow, type SessionSnapshot } from '../../src/sinks/sink.js';
+import { SinkRejectedError, SinkUnavailableError, type PageviewRow, type SessionSnapshot } from '../../src/sinks/sink.js';
 import { freshDatabase } from '../helpers/db.js';
 import { HARD_STRINGS, serverSqlMode } from '../helpers/sql-mode.js';
 
@@ -64,8 +64,8 @@ for (const mode of ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES
       entry_url: HARD_STRINGS.join('|'), entry_referrer: "x'),('", utm_source: 'a\\', utm_medium: "'", utm_campaign: '"', utm_term: '\0',
       utm_content: '\\\'', exit_url: "\\'),(NULL)#", pageviews: 1, events: 2,
     });
-    const [salts] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM sessions');
-    t.equal(Number(salts?.n), 1);
+    const [sessionCount] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM sessions');
+    t.equal(Number(sessionCount?.n), 1);
 
     // Every other statement the sink sends takes values too.
     const salt = await sink.getOrCreateSalt('2026-01-01', Buffer.from("'\\\0\"".repeat(8)));
@@ -102,4 +102,25 @@ t.test('a server whose global sql_mode is empty (not strict): a value too long i
   await t.rejects(sink.writeBatch({ rows: [row(1, { hostname: 'h'.repeat(300) })], sessions: [] }), SinkRejectedError);
   const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
   t.equal(Number(n?.n), 0);
+});
+
+t.test('a connection made again after the old one was killed gets our session too', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  const sink = new MysqlSink({ url: db.url, poolSize: 1 });
+  t.teardown(() => sink.close());
+  await sink.writeBatch({ rows: [row(1, { eventName: "it's" })], sessions: [] }); // the first connection, made before the change
+  await serverSqlMode(t, 'NO_BACKSLASH_ESCAPES');
+  const [me] = await db.query<RowDataPacket>('SELECT CONNECTION_ID() AS id');
+  const others = await db.query<RowDataPacket>('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> ?', [me?.id]);
+  t.equal(others.length, 1, "the sink's one connection");
+  await db.query(`KILL CONNECTION ${Number(others[0]?.id)}`);
+  const rows = HARD_STRINGS.map((s, i) => row(10 + i, { eventName: s.slice(0, 64), userAgent: s }));
+  // The pool may hand out the killed connection once: that flush is unavailable (kept, retried).
+  await sink.writeBatch({ rows, sessions: [] }).catch((err: unknown) => {
+    t.type(err, SinkUnavailableError);
+    return sink.writeBatch({ rows, sessions: [] });
+  });
+  const stored = await db.query<RowDataPacket>('SELECT user_agent FROM pageviews WHERE user_agent IS NOT NULL ORDER BY server_timestamp');
+  t.same(stored.map((r) => r.user_agent), HARD_STRINGS, 'stored byte for byte on the new connection');
 });
