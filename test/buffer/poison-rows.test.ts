@@ -49,16 +49,17 @@ t.test('poison rows are dead-lettered, the rows around them written, only those 
     row(4, { viewportWidth: Number.NaN }), // not a number a column can hold
     row(5, { hostname: 'h'.repeat(300) }), // too long for its column
     row(6),
+    row(7, { clientTimestamp: {} as Date }), // no database error at all: a TypeError before any statement
   ];
   for (const r of rows) t.ok(writer.push(r));
   t.equal(await writer.flush(), true, 'the flush completes: nothing is retried for ever');
   t.equal(failures, 0, 'no flush counted as failed (the database is there)');
-  t.same(dead.sort(), ['https://a.example/2', 'https://a.example/4', 'https://a.example/5']);
+  t.same(dead.sort(), ['https://a.example/2', 'https://a.example/4', 'https://a.example/5', 'https://a.example/7']);
   t.same(flushed, [3], 'only the rows the database took are counted written');
   t.equal(writer.written, 3);
   t.equal(writer.size, 0, 'nothing is left waiting behind the poison rows');
   const stored = await db.query<RowDataPacket>('SELECT url FROM pageviews ORDER BY id');
   t.same(stored.map((r) => r.url), ['https://a.example/1', 'https://a.example/3', 'https://a.example/6']);
   t.ok(existsSync(deadLetters.path));
-  t.equal(readFileSync(deadLetters.path, 'utf8').trim().split('\n').length, 3, 'one dead letter per refused row');
+  t.equal(readFileSync(deadLetters.path, 'utf8').trim().split('\n').length, 4, 'one dead letter per refused row');
 });
