@@ -1,6 +1,5 @@
+import { COLUMN_CHARS } from '../sinks/columns.js';
 import { cut, stripMarkup } from './sanitize.js';
-
-export const UTM_MAX = 255;
 
 export interface Utm {
   utmSource: string | null;
@@ -27,7 +26,7 @@ export function utmParameters(url: URL): Utm {
 
 function clean(value: string | null): string | null {
   // Decoded query values can hold markup that the percent-encoded url column does not.
-  return value === null ? null : cut(stripMarkup(value), UTM_MAX) || null;
+  return value === null ? null : cut(stripMarkup(value), COLUMN_CHARS.utm) || null;
 }
 
 /**

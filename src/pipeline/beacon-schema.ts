@@ -11,9 +11,6 @@ export const MAX_PAYLOAD_DEPTH = 4;
 export const MAX_CLIENT_AGE_MS = 7 * 86_400_000;
 export const MAX_CLIENT_AHEAD_MS = 3_600_000;
 
-/** Column widths of `pageviews` that strings are cut to. */
-export const COLUMN = { hostname: 253, userAgent: 512, url: MAX_URL, referrer: MAX_URL, eventName: MAX_NAME } as const;
-
 const Viewport = Type.Integer({ minimum: 1, maximum: 10_000 });
 
 /** One beacon after aliases are mapped (event_type -> type, ...) and unknown fields dropped. */

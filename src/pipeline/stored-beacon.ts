@@ -1,4 +1,5 @@
-import { COLUMN, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './beacon-schema.js';
+import { COLUMN_CHARS as COLUMN } from '../sinks/columns.js';
+import { MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH } from './beacon-schema.js';
 import type { QueryStripper } from './query-strip.js';
 import { cut, sanitizePayload, serializeUrl, stripMarkup } from './sanitize.js';
 import type { Valid } from './validate-beacon.js';

@@ -1,7 +1,7 @@
 import Bowser from 'bowser';
 import { isbot } from 'isbot';
 import { LRUCache } from 'lru-cache';
-import { COLUMN } from './beacon-schema.js';
+import { COLUMN_CHARS } from '../sinks/columns.js';
 import { cut, stripMarkup } from './sanitize.js';
 
 export type Device = 'desktop' | 'mobile' | 'tablet';
@@ -21,7 +21,6 @@ export interface Agent {
 
 const DEVICES: ReadonlySet<string> = new Set(['desktop', 'mobile', 'tablet']);
 const EMAIL_PROXY = /GoogleImageProxy|YahooMailProxy/;
-const NAME_MAX = 64;
 const MAX_CACHED_HEADER = 1024;
 const MAX_PARSED_HEADER = 1024;
 
@@ -52,7 +51,7 @@ export class AgentParser {
 }
 
 function describe(header: string): Agent {
-  const stored = cut(stripMarkup(header), COLUMN.userAgent) || null;
+  const stored = cut(stripMarkup(header), COLUMN_CHARS.userAgent) || null;
   const emailProxy = EMAIL_PROXY.test(header);
   let browser: string | null = null;
   let os: string | null = null;
@@ -70,5 +69,5 @@ function describe(header: string): Agent {
 }
 
 function name(value: string | undefined): string | null {
-  return value ? cut(stripMarkup(value), NAME_MAX) || null : null;
+  return value ? cut(stripMarkup(value), COLUMN_CHARS.browser) || null : null;
 }
