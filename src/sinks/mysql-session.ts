@@ -5,7 +5,7 @@
 // column is refused instead of cut; UTC, so DATETIME values and CURRENT_TIMESTAMP defaults agree.
 import type { PoolOptions } from 'mysql2/promise';
 
-export const SESSION_SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
+const SESSION_SQL_MODE = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION';
 
 /** One statement, so a connection is either fully set up or not handed out. */
 export const SESSION_SETUP = `SET SESSION sql_mode = '${SESSION_SQL_MODE}', SESSION time_zone = '+00:00'`;

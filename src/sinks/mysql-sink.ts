@@ -30,9 +30,6 @@ const UPSERT_SESSIONS =
 const SELECT_ACTIVE_SESSIONS =
   `SELECT ${SESSIONS} FROM sessions WHERE last_seen_at >= ? ORDER BY last_seen_at DESC LIMIT ?`;
 
-export { classifyMysqlError } from './mysql-errors.js';
-export { mysqlPoolOptions } from './mysql-session.js';
-
 export interface MysqlSinkOptions {
   url: string;
   poolSize: number;
