@@ -1,14 +1,17 @@
-import { SinkRejectedError, type PageviewRow, type Sink } from '../sinks/sink.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PageviewRow, Sink } from '../sinks/sink.js';
+import { batchLength } from './batch-length.js';
 import type { DeadLetters } from './dead-letters.js';
-import { latestSessions } from './latest-sessions.js';
+import { RefusalSplitter, type RefusalEvents } from './refusal-splitter.js';
 import { RingBuffer } from './ring-buffer.js';
+import { SpoolReplay } from './spool-replay.js';
 import type { Spool } from './spool.js';
+import { TIMED_OUT, within } from './within.js';
 
 /** What the writer reports; the metrics plugin turns it into counters, histograms and logs. */
-export interface WriterEvents {
+export interface WriterEvents extends RefusalEvents {
   flushed(rows: number, seconds: number): void;
   flushFailed(error: unknown, rows: number, retryInMs: number): void;
-  deadLettered(error: unknown, row: PageviewRow): void;
   /** Lines of a spool or WAL (`source`) that do not decode, dead-lettered; `error`: why they could not be (else null). */
   spoolDamaged(lines: number, source: string, error: unknown): void;
 }
@@ -68,9 +71,8 @@ export class BatchWriter {
   #retryTimer: NodeJS.Timeout | null = null;
   #attempt = 0;
   #written = 0;
-  #replay: { name: string; rows: PageviewRow[]; next: number } | null = null;
-  // Beacon ids of the current batch already written to the dead-letter file.
-  readonly #deadLettered = new Set<string>();
+  readonly #replay: SpoolReplay | null;
+  readonly #splitter: RefusalSplitter;
   // The last appends' fsyncs: what waitDurable() waits for.
   #walDurable: Promise<boolean> = Promise.resolve(true);
   #spoolDurable: Promise<boolean> = Promise.resolve(true);
@@ -85,6 +87,9 @@ export class BatchWriter {
       ...options,
     };
     this.#ring = new RingBuffer(options.capacity);
+    const { spool, deadLetters, events } = options;
+    this.#replay = spool === null ? null : new SpoolReplay(spool, deadLetters, (...a) => events.spoolDamaged(...a));
+    this.#splitter = new RefusalSplitter(options.sink, deadLetters, events);
   }
 
   /** Rows waiting in memory. */
@@ -197,7 +202,7 @@ export class BatchWriter {
     while ((this.#ring.size > 0 || this.spooled > 0) && left() > 0) {
       const ok = await within(this.flush(), left());
       if (ok === TIMED_OUT) break;
-      if (!ok) await within(sleep(this.#retryDelay()), left());
+      if (!ok) await within(sleep(this.#retryDelay(), undefined, { ref: false }), left());
     }
     return { written: this.#written - before, left: this.#ring.size };
   }
@@ -231,37 +236,9 @@ export class BatchWriter {
 
   async #takeBatch(): Promise<Batch | null> {
     const { maxBatchRows, maxBatchBytes } = this.#o;
-    if (this.#ring.size > 0) {
-      let rows = 0;
-      let bytes = 0;
-      for (let row = this.#ring.at(0); row !== undefined && rows < maxBatchRows; row = this.#ring.at(rows)) {
-        if (rows > 0 && bytes + row.approxBytes > maxBatchBytes) break;
-        bytes += row.approxBytes;
-        rows++;
-      }
-      return { rows: this.#ring.peek(rows), from: 'ring' };
-    }
-    const spool = this.#o.spool;
-    if (spool === null) return null;
-    if (this.#replay === null) {
-      const segment = await spool.oldest();
-      if (segment === null) return null;
-      if (segment.bad.length > 0) {
-        const error = (await this.#o.deadLetters?.writeUnreadable(segment.bad)) ?? null;
-        this.#o.events.spoolDamaged(segment.bad.length, segment.name, error);
-      }
-      this.#replay = { name: segment.name, rows: segment.rows, next: 0 };
-    }
-    const r = this.#replay;
-    let end = r.next;
-    let bytes = 0;
-    while (end < r.rows.length && end - r.next < maxBatchRows) {
-      const size = (r.rows[end] as PageviewRow).approxBytes;
-      if (end > r.next && bytes + size > maxBatchBytes) break;
-      bytes += size;
-      end++;
-    }
-    return { rows: r.rows.slice(r.next, end), from: 'spool' };
+    if (this.#ring.size > 0) return { rows: this.#ring.peek(batchLength((i) => this.#ring.at(i), maxBatchRows, maxBatchBytes)), from: 'ring' };
+    const rows = await this.#replay?.take(maxBatchRows, maxBatchBytes);
+    return rows == null ? null : { rows, from: 'spool' };
   }
 
   async #flushOnce(): Promise<boolean> {
@@ -276,13 +253,13 @@ export class BatchWriter {
     const started = process.hrtime.bigint();
     let written: number;
     try {
-      written = await this.#writeOrSplit(batch.rows);
+      written = await this.#splitter.write(batch.rows);
     } catch (err) {
       this.#failed(err, batch.rows.length);
       return false;
     }
     this.#attempt = 0;
-    this.#deadLettered.clear();
+    this.#splitter.clear();
     try {
       await this.#consume(batch);
     } catch (err) {
@@ -303,45 +280,7 @@ export class BatchWriter {
       await this.#o.wal?.retire(batch.rows.length);
       return;
     }
-    const r = this.#replay;
-    if (r === null) return;
-    r.next += batch.rows.length;
-    if (r.next >= r.rows.length) {
-      this.#replay = null;
-      await this.#o.spool?.remove(r.name);
-    }
-  }
-
-  /**
-   * Writes rows; when the database refuses them, splits in halves down to single rows and
-   * dead-letters the ones it refuses. Resolves with how many rows the database took; throws when
-   * the sink is unavailable (rows kept).
-   */
-  async #writeOrSplit(rows: PageviewRow[]): Promise<number> {
-    // Rows already dead-lettered by an earlier attempt at this batch (then cut short by an outage).
-    if (this.#deadLettered.size > 0) rows = rows.filter((r) => !this.#deadLettered.has(r.beaconId.toString('hex')));
-    if (rows.length === 0) return 0;
-    try {
-      await this.#o.sink.writeBatch({ rows, sessions: latestSessions(rows) });
-      return rows.length;
-    } catch (err) {
-      if (!(err instanceof SinkRejectedError)) throw err;
-      if (rows.length === 1) {
-        const row = rows[0] as PageviewRow;
-        this.#deadLettered.add(row.beaconId.toString('hex'));
-        try {
-          await this.#o.deadLetters?.write(row, err);
-        } catch (writeErr) {
-          // Not a reason to stall the writer: the row is refused either way; the log line keeps it.
-          this.#o.events.deadLettered(writeErr, row);
-          return 0;
-        }
-        this.#o.events.deadLettered(err, row);
-        return 0;
-      }
-      const mid = rows.length >> 1;
-      return (await this.#writeOrSplit(rows.slice(0, mid))) + (await this.#writeOrSplit(rows.slice(mid)));
-    }
+    await this.#replay?.consume(batch.rows.length);
   }
 
   #failed(err: unknown, rows: number): void {
@@ -354,24 +293,5 @@ export class BatchWriter {
       this.#retryTimer = null;
       void this.flush();
     }, delay).unref();
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-/** `promise`, or TIMED_OUT after `ms`; the timer is cleared either way. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
