@@ -5,11 +5,15 @@ import { latestSessions } from './latest-sessions.js';
 /** What the splitter reports (a part of WriterEvents). */
 export interface RefusalEvents {
   deadLettered(error: unknown, row: PageviewRow): void;
+  /** The database refused the session snapshot `row` carries, and stored the row without it. */
+  sessionRefused?(error: unknown, row: PageviewRow): void;
 }
 
 /**
  * Writes a batch; when the database refuses it, splits it in halves down to single rows and
- * dead-letters the ones it refuses, so one bad row costs ~2·log₂N statements, not the batch.
+ * dead-letters the ones it refuses, so one bad row costs ~2·log₂N statements, not the batch. A
+ * refused row that carries a session snapshot is tried once more without it: a session the
+ * database will not take must not cost the beacon too.
  * Remembers what it dead-lettered until clear(): a batch retried after an outage cut its split
  * short must not dead-letter the same row twice.
  */
@@ -44,21 +48,33 @@ export class RefusalSplitter {
       return rows.length;
     } catch (err) {
       if (!(err instanceof SinkRejectedError)) throw err;
-      if (rows.length === 1) {
-        const row = rows[0] as PageviewRow;
-        this.#deadLettered.add(row.beaconId.toString('hex'));
-        try {
-          await this.#deadLetters?.write(row, err);
-        } catch (writeErr) {
-          // Not a reason to stall the writer: the row is refused either way; the log line keeps it.
-          this.#events.deadLettered(writeErr, row);
-          return 0;
-        }
-        this.#events.deadLettered(err, row);
-        return 0;
-      }
+      if (rows.length === 1) return this.#refused(rows[0] as PageviewRow, err);
       const mid = rows.length >> 1;
       return (await this.write(rows.slice(0, mid))) + (await this.write(rows.slice(mid)));
     }
+  }
+
+  /** One row the database refused: written without its session if that is what it refused, else dead-lettered. */
+  async #refused(row: PageviewRow, err: SinkRejectedError): Promise<number> {
+    if (row.session !== null) {
+      try {
+        await this.#sink.writeBatch({ rows: [row], sessions: [] });
+        this.#events.sessionRefused?.(err, row);
+        return 1;
+      } catch (alone) {
+        if (!(alone instanceof SinkRejectedError)) throw alone;
+        err = alone; // the row's own reason is the one worth keeping
+      }
+    }
+    this.#deadLettered.add(row.beaconId.toString('hex'));
+    try {
+      await this.#deadLetters?.write(row, err);
+    } catch (writeErr) {
+      // Not a reason to stall the writer: the row is refused either way; the log line keeps it.
+      this.#events.deadLettered(writeErr, row);
+      return 0;
+    }
+    this.#events.deadLettered(err, row);
+    return 0;
   }
 }

@@ -59,6 +59,11 @@ function createMetrics(sharedSessions: boolean) {
       help: 'Dead letters not kept because DEAD_LETTER_MAX_BYTES was reached',
       registers: [registry],
     }),
+    sessionRowsRefused: new Counter({
+      name: 'session_rows_refused_total',
+      help: 'Session updates the database refused; their beacons were stored without them',
+      registers: [registry],
+    }),
     sessionsActive: new Gauge({
       name: 'sessions_active',
       help: 'Sessions held by the session store (with REDIS_URL: in Redis, for every instance, counted every 30 s, plus those held locally during an outage)',
@@ -128,6 +133,10 @@ export default fp(
       deadLettered: (err, row) => {
         m.deadLetterRows.inc({ reason: 'refused' });
         log.error({ err, url: queryStrip.redact(row.url) }, 'the database refused a row; written to the dead-letter file');
+      },
+      sessionRefused: (err, row) => {
+        m.sessionRowsRefused.inc();
+        log.error({ err, sessionId: row.sessionId, url: queryStrip.redact(row.url) }, 'the database refused a session update; the beacon was stored without it');
       },
       spoolDamaged: (lines, source, err) => {
         m.deadLetterRows.inc({ reason: 'unreadable' }, lines);
