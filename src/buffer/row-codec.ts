@@ -85,7 +85,12 @@ function rowProblem(o: Record<string, unknown>): string | null {
   return null;
 }
 
-function sessionProblem(s: unknown): string | null {
+/**
+ * What is wrong with a session snapshot (encoded as in a row: times as epoch ms), or null. Also
+ * for sessions read back from elsewhere (Redis): one this check refuses must not reach a row, or
+ * the database refuses it with every beacon and the spool cannot read the row back.
+ */
+export function sessionProblem(s: unknown): string | null {
   if (typeof s !== 'object' || s === null) return 'not an object';
   const o = s as Record<keyof SessionSnapshot, unknown>;
   const st = o.start as Record<string, unknown> | null;

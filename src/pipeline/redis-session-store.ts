@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis, type RedisOptions, type Result } from 'ioredis';
+import { sessionProblem } from '../buffer/row-codec.js';
 import type { BeaconType, SessionSnapshot } from '../sinks/sink.js';
 import { newSessionId, type MemorySessionStore } from './memory-session-store.js';
 import { advanceSession, type SessionAssignment, type SessionStore, type Visit } from './session-store.js';
@@ -322,11 +323,25 @@ export class RedisSessionStore implements SessionStore {
     if (kind === 'n') return reply === null ? NO_SESSION : { sessionId: reply, snapshot: null };
     // Written to Redis with this beacon: no longer the fallback's to write back.
     if (seed !== undefined && this.#pending.get(seedKey) === seed) this.#pending.delete(seedKey);
-    const snapshot = reply === candidateJson ? (candidate as SessionSnapshot) : decode(reply as string);
+    let snapshot = reply === candidateJson ? (candidate as SessionSnapshot) : decode(reply as string);
+    const problem = snapshot === candidate ? null : sessionProblem(snapshot);
+    if (problem !== null) snapshot = await this.#replaceBad(key, problem, candidate as SessionSnapshot, candidateJson);
     // The fallback keeps Redis's latest answer for each visitor this instance saw: if Redis stalls or
     // goes away, the visitor's next beacons continue the same session instead of opening a new one.
     this.#fallback.remember(snapshot);
     return { sessionId: snapshot.start.id, snapshot };
+  }
+
+  /**
+   * Redis held a session that is not one this service would write (an earlier version's, or edited):
+   * it counts as none, as an unreadable value does in the script. Kept, it would go with every
+   * beacon of the visitor to the database (refused) and the spool (unreadable when read back).
+   */
+  async #replaceBad(key: string, problem: string, candidate: SessionSnapshot, candidateJson: string): Promise<SessionSnapshot> {
+    this.#onError(new SessionStoreUnavailableError(`Redis held a session that is not one (${problem}); a new one started`));
+    // Not written: the visitor's next beacon finds the bad one again and replaces it then.
+    await this.#redis.set(key, candidateJson, 'PX', this.#timeoutMs).catch(() => {});
+    return candidate;
   }
 
   /**

@@ -1,5 +1,6 @@
 // The Redis session store against a real Redis on 127.0.0.1:6379: the session rule (equal to
 // advanceSession), two instances sharing visitors, TTLs, midnight, an outage and a hung server.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -14,7 +15,11 @@ const REDIS_URL = 'redis://127.0.0.1:6379';
 const T = 30 * 60_000;
 const t0 = Date.UTC(2026, 4, 10, 12);
 let ids = 0;
-const newId = () => `id-${++ids}`;
+// Ids and visitor hashes shaped as the service makes them: a session that is not (row-codec.ts's
+// check) counts as none when read back from Redis.
+const newId = () => `00000000-0000-4000-8000-${String(++ids).padStart(12, '0')}`;
+/** A visitor hash (16 hex digits) for a readable name. */
+const hash = (name: string) => createHash('sha256').update(name).digest('hex').slice(0, 16);
 let prefixes = 0;
 
 const admin = new Redis(REDIS_URL);
@@ -22,7 +27,8 @@ t.teardown(() => admin.quit());
 
 function visit(type: BeaconType, now: number, over: Partial<Visit> = {}): Visit {
   const url = new URL(over.href ?? 'https://shop.example/');
-  return { key: 'visitor-a', previousKey: null, hostname: 'shop.example', type, url, href: url.href, referrer: null, now, ...over };
+  const v: Visit = { key: 'visitor-a', previousKey: null, hostname: 'shop.example', type, url, href: url.href, referrer: null, now, ...over };
+  return { ...v, key: hash(v.key), previousKey: v.previousKey === null ? null : hash(v.previousKey) };
 }
 
 async function deleteUnder(prefix: string): Promise<void> {
@@ -53,7 +59,7 @@ async function makeStore(t: Test, keyPrefix: string, options: StoreOptions = {})
 }
 
 async function stored(prefix: string, hostname: string, key: string): Promise<unknown[] | null> {
-  const raw = await admin.get(`${prefix}${hostname}:${key}`);
+  const raw = await admin.get(`${prefix}${hostname}:${hash(key)}`);
   return raw === null ? null : (JSON.parse(raw) as unknown[]);
 }
 
@@ -83,7 +89,7 @@ t.test('the session rule: interactions open and extend; error/performance only j
   const { store } = await makeStore(t, testPrefix(t));
   const first = await store.assign(visit('pageview', t0, { href: 'https://shop.example/landing?utm_source=news&utm_campaign=%C3%A9t%C3%A9', referrer: 'https://news.example/' }));
   t.match(first.snapshot, {
-    pageviews: 1, events: 0, lastSeenAt: t0, exitUrl: 'https://shop.example/landing?utm_source=news&utm_campaign=%C3%A9t%C3%A9', userHash: 'visitor-a',
+    pageviews: 1, events: 0, lastSeenAt: t0, exitUrl: 'https://shop.example/landing?utm_source=news&utm_campaign=%C3%A9t%C3%A9', userHash: hash('visitor-a'),
     start: { entryUrl: 'https://shop.example/landing?utm_source=news&utm_campaign=%C3%A9t%C3%A9', entryReferrer: 'https://news.example/', utmSource: 'news', utmCampaign: 'été', startedAt: t0, hostname: 'shop.example' },
   });
   const s1 = first.snapshot!;
@@ -184,7 +190,7 @@ t.test('two instances share a visitor: one session, exact counts, also under 200
 t.test('the key lives for the timeout from the last interaction; error/performance do not refresh it', async (t) => {
   const prefix = testPrefix(t);
   const { store } = await makeStore(t, prefix);
-  const key = `${prefix}shop.example:visitor-a`;
+  const key = `${prefix}shop.example:${hash('visitor-a')}`;
   await store.assign(visit('pageview', t0));
   const fresh = await admin.pttl(key);
   t.ok(fresh > T - 100 && fresh <= T, `PTTL ${fresh} ≈ ${T}`);
@@ -206,9 +212,9 @@ t.test("after midnight a session found under yesterday's key moves to today's", 
   t.not(await stored(prefix, 'shop.example', 'yesterday-hash'), null);
   const next = await store.assign(visit('pageview', t0 + 60_000, { key: 'today-hash', previousKey: 'yesterday-hash' }));
   t.equal(next.sessionId, s);
-  t.match(next.snapshot, { userHash: 'today-hash', pageviews: 2 });
+  t.match(next.snapshot, { userHash: hash('today-hash'), pageviews: 2 });
   t.equal(await stored(prefix, 'shop.example', 'yesterday-hash'), null, "yesterday's key removed");
-  t.match(await stored(prefix, 'shop.example', 'today-hash'), [t0 + 60_000, 2, 0, 'https://shop.example/', 'today-hash', s]);
+  t.match(await stored(prefix, 'shop.example', 'today-hash'), [t0 + 60_000, 2, 0, 'https://shop.example/', hash('today-hash'), s]);
   t.equal((await store.assign(visit('click', t0 + 120_000, { key: 'today-hash' }))).sessionId, s);
 });
 
@@ -219,7 +225,7 @@ t.test('warm merges with what Redis holds and never moves a session backwards', 
   const base = advanceSession(undefined, visit('pageview', t0, { key: 'w' }), T, newId).snapshot!;
   const s = { ...base, lastSeenAt: t0 + 5 * 60_000, pageviews: 5, events: 2 };
   await store.warm([s]);
-  const key = `${prefix}shop.example:w`;
+  const key = `${prefix}shop.example:${hash('w')}`;
   const ttl = await admin.pttl(key);
   t.ok(ttl > 25 * 60_000 - 100 && ttl <= 25 * 60_000, `PTTL ${ttl}: the time left after lastSeenAt`);
   await store.warm([{ ...s, lastSeenAt: t0 + 4 * 60_000, pageviews: 3 }]);
@@ -236,7 +242,7 @@ t.test('warm merges with what Redis holds and never moves a session backwards', 
   t.equal(await stored(prefix, 'shop.example', 'gone'), null, 'expired ones are skipped');
   const next = await store.assign(visit('click', now + 1000, { key: 'w' }));
   t.match(next, { sessionId: other.start.id, snapshot: { pageviews: 1, events: 1 } });
-  await store.warm(Array.from({ length: 1200 }, (_, i) => ({ ...base, start: { ...base.start, id: `bulk-${i}` }, userHash: `bulk-${i}`, lastSeenAt: now })));
+  await store.warm(Array.from({ length: 1200 }, (_, i) => ({ ...base, start: { ...base.start, id: newId() }, userHash: hash(`bulk-${i}`), lastSeenAt: now })));
   t.equal(await store.countSessions(), 1201, 'batches of warm written; size counts the keys');
   t.equal(store.size, 1201);
 });
@@ -244,11 +250,30 @@ t.test('warm merges with what Redis holds and never moves a session backwards', 
 t.test('an unreadable value counts as no session; a flushed script cache is reloaded', async (t) => {
   const prefix = testPrefix(t);
   const { store } = await makeStore(t, prefix);
-  await admin.set(`${prefix}shop.example:visitor-a`, 'not json', 'PX', 60_000);
+  await admin.set(`${prefix}shop.example:${hash('visitor-a')}`, 'not json', 'PX', 60_000);
   const r = await store.assign(visit('pageview', t0));
   t.match(r.snapshot, { pageviews: 1, events: 0 });
   await admin.script('FLUSH');
   t.equal((await store.assign(visit('click', t0 + 1))).sessionId, r.sessionId, 'NOSCRIPT handled by loading the script again');
+});
+
+t.test('a session Redis holds that is not one counts as none: a new session starts, reported through onError', async (t) => {
+  const prefix = testPrefix(t);
+  const errors: SessionStoreUnavailableError[] = [];
+  const { store } = await makeStore(t, prefix, { onError: (e) => errors.push(e) });
+  // As an earlier version could leave it: an entry URL longer than its column. Every beacon of the
+  // visitor would carry it to the database (refused) and to the spool (unreadable on replay).
+  const id = newId();
+  const held = [t0 - 1000, 1, 0, 'https://shop.example/', hash('visitor-a'), id, 'shop.example', t0 - 1000, `https://shop.example/${'x'.repeat(3000)}`,
+    null, null, null, null, null, null];
+  await admin.set(`${prefix}shop.example:${hash('visitor-a')}`, JSON.stringify(held), 'PX', 60_000);
+  const r = await store.assign(visit('pageview', t0, { href: 'https://shop.example/b' }));
+  t.not(r.sessionId, id, 'a new session');
+  t.match(r.snapshot, { pageviews: 1, events: 0, start: { entryUrl: 'https://shop.example/b', startedAt: t0 } });
+  t.equal((await stored(prefix, 'shop.example', 'visitor-a'))?.[5], r.sessionId, 'and it replaces the bad one in Redis');
+  t.equal(errors.length, 1, 'reported once');
+  t.match(errors[0]?.message, /start\.entryUrl/, 'naming what is wrong');
+  t.match(await store.assign(visit('click', t0 + 1)), { sessionId: r.sessionId, snapshot: { pageviews: 1, events: 1 } }, 'the new session continues');
 });
 
 t.test('outage: beacons fall back at once, sessions continue locally and are written back after', async (t) => {
@@ -289,8 +314,8 @@ t.test('outage: beacons fall back at once, sessions continue locally and are wri
   await until(() => redis.status === 'ready');
   await until(() => store.pending === 0);
   t.ok(fallback.size >= 3, "the fallback keeps its copies: it is also the cache of Redis's answers");
-  t.match(await stored(prefix, 'shop.example', 'v2'), [t0 + 2003, 2, 1, 'https://shop.example/3', 'v2', local[0]?.sessionId]);
-  t.match(await stored(prefix, 'shop.example', 'v1'), [t0 + 3000, 2, 1, 'https://shop.example/', 'v1', before.sessionId], 'the local continuation merged into the session from before the outage');
+  t.match(await stored(prefix, 'shop.example', 'v2'), [t0 + 2003, 2, 1, 'https://shop.example/3', hash('v2'), local[0]?.sessionId]);
+  t.match(await stored(prefix, 'shop.example', 'v1'), [t0 + 3000, 2, 1, 'https://shop.example/', hash('v1'), before.sessionId], 'the local continuation merged into the session from before the outage');
   t.equal((await stored(prefix, 'shop.example', 'v3'))?.[5], warmed.start.id, 'warmed sessions written too');
   const next = await store.assign(visit('pageview', t0 + 4000, { key: 'v2' }));
   t.match(next, { sessionId: local[0]?.sessionId, snapshot: { pageviews: 3, events: 1 } }, "v2's next beacon continues its session");
