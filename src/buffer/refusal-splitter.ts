@@ -4,7 +4,11 @@ import { latestSessions } from './latest-sessions.js';
 
 /** What the splitter reports (a part of WriterEvents). */
 export interface RefusalEvents {
-  deadLettered(error: unknown, row: PageviewRow): void;
+  /**
+   * The database refused `row` (`error`). `kept`: it is in the dead-letter file; if not, it was past
+   * DEAD_LETTER_MAX_BYTES, or the file could not be written (`writeError`, else null).
+   */
+  deadLettered(error: unknown, row: PageviewRow, kept: boolean, writeError: unknown): void;
   /** The database refused the session snapshot `row` carries, and stored the row without it. */
   sessionRefused?(error: unknown, row: PageviewRow): void;
 }
@@ -67,14 +71,15 @@ export class RefusalSplitter {
       }
     }
     this.#deadLettered.add(row.beaconId.toString('hex'));
+    let kept = false;
+    let writeError: unknown = null;
     try {
-      await this.#deadLetters?.write(row, err);
-    } catch (writeErr) {
+      kept = (await this.#deadLetters?.write(row, err)) ?? false;
+    } catch (e) {
       // Not a reason to stall the writer: the row is refused either way; the log line keeps it.
-      this.#events.deadLettered(writeErr, row);
-      return 0;
+      writeError = e;
     }
-    this.#events.deadLettered(err, row);
+    this.#events.deadLettered(err, row, kept, writeError);
     return 0;
   }
 }

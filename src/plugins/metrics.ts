@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { stdSerializers } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { WriterEvents } from '../buffer/batch-writer.js';
 import type { IngestEvents, RejectReason } from '../pipeline/collector.js';
@@ -130,9 +131,12 @@ export default fp(
         m.flushFailures.inc();
         log.error({ err, rows, retryInMs }, 'flush failed; rows kept for the next attempt');
       },
-      deadLettered: (err, row) => {
+      deadLettered: (err, row, kept, writeError) => {
         m.deadLetterRows.inc({ reason: 'refused' });
-        log.error({ err, url: queryStrip.redact(row.url) }, 'the database refused a row; written to the dead-letter file');
+        const url = queryStrip.redact(row.url);
+        if (kept) log.error({ err, url }, 'the database refused a row; written to the dead-letter file');
+        else if (writeError === null) log.error({ err, url }, 'the database refused a row; not kept: the dead-letter file is at DEAD_LETTER_MAX_BYTES');
+        else log.error({ err, url, writeError: stdSerializers.err(writeError as Error) }, 'the database refused a row; not kept: the dead-letter file could not be written');
       },
       sessionRefused: (err, row) => {
         m.sessionRowsRefused.inc();

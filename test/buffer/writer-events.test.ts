@@ -24,3 +24,24 @@ t.test('a refused session update: counted, logged at error level, the beacon wri
   t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="refused"}'), 0);
   t.match(h.logs.filter((l) => l.level === 50), [{ msg: /refused a session update; the beacon was stored without it/, sessionId: ID, err: { code: 'ER_DATA_TOO_LONG' } }]);
 });
+
+t.test('a refused row the dead-letter file has no room for: the log line says it was not kept', async (t) => {
+  const h = await buildTestApp(t, { LOG_LEVEL: 'info', DEAD_LETTER_MAX_BYTES: '0' });
+  t.ok(h.app.writer.push({ ...spoolRow(1), hostname: 'h'.repeat(300) }));
+  await h.flush();
+  const metrics = (await h.app.inject('/metrics')).body;
+  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="refused"}'), 1);
+  t.equal(metricValue(metrics, 'dead_letter_dropped_total'), 1);
+  const [line, ...more] = h.logs.filter((l) => l.level === 50);
+  t.same(more, []);
+  t.match(line, { msg: /the database refused a row/, url: 'https://a.example/1', err: { code: 'ER_DATA_TOO_LONG' } });
+  t.match(line?.msg, /not kept.*DEAD_LETTER_MAX_BYTES/);
+  t.notMatch(line?.msg, /written to the dead-letter file/);
+});
+
+t.test('a refused row kept in the dead-letter file: the log line says so', async (t) => {
+  const h = await buildTestApp(t, { LOG_LEVEL: 'info' });
+  t.ok(h.app.writer.push({ ...spoolRow(1), hostname: 'h'.repeat(300) }));
+  await h.flush();
+  t.match(h.logs.filter((l) => l.level === 50), [{ msg: /the database refused a row; written to the dead-letter file/, err: { code: 'ER_DATA_TOO_LONG' } }]);
+});
