@@ -25,10 +25,11 @@ export class AppendOnlyFile {
   #size: number;
   #torn = false;
 
-  private constructor(path: string, handle: FileHandle, size: number) {
+  private constructor(path: string, handle: FileHandle, size: number, torn: boolean) {
     this.path = path;
     this.#handle = handle;
     this.#size = size;
+    this.#torn = torn;
   }
 
   /** Creates `name` in `dir`; fails if it exists. */
@@ -36,7 +37,7 @@ export class AppendOnlyFile {
     return AppendOnlyFile.#open(dir, name, true);
   }
 
-  /** Opens `name` in `dir` to append to it, creating it if needed. */
+  /** Opens `name` in `dir` to append to it, creating it if needed (see `torn` for one a crash left mid-record). */
   static open(dir: string, name: string): Promise<AppendOnlyFile> {
     return AppendOnlyFile.#open(dir, name, false);
   }
@@ -65,12 +66,13 @@ export class AppendOnlyFile {
       handle = await open(path, 'ax');
     } catch (err) {
       if (exclusive || (err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      handle = await open(path, 'a');
+      handle = await open(path, 'a+');
       created = false;
     }
     try {
       if (created) await syncDir(dir);
-      return new AppendOnlyFile(path, handle, created ? 0 : (await handle.stat()).size);
+      const size = created ? 0 : (await handle.stat()).size;
+      return new AppendOnlyFile(path, handle, size, size > 0 && !(await endsWithNewline(handle, size)));
     } catch (err) {
       await handle.close().catch(() => {});
       if (created) await rm(path, { force: true }).catch(() => {});
@@ -83,7 +85,10 @@ export class AppendOnlyFile {
     return this.#size;
   }
 
-  /** A failed append could not be cut back: the file ends in part of a record, not to be appended behind. */
+  /**
+   * The file ends in part of a record (a line), not to be appended behind: a failed append could not
+   * be cut back, or a crash tore the last line before this run opened it.
+   */
   get torn(): boolean {
     return this.#torn;
   }
@@ -113,4 +118,10 @@ export class AppendOnlyFile {
   async close(): Promise<void> {
     await this.#handle.close();
   }
+}
+
+async function endsWithNewline(handle: FileHandle, size: number): Promise<boolean> {
+  const last = Buffer.alloc(1);
+  await handle.read(last, 0, 1, size - 1);
+  return last[0] === 0x0a;
 }

@@ -31,8 +31,6 @@ export class DeadLetters {
   readonly #onDropped: () => void;
   // One letter at a time: the size check and the write that follows it must not interleave.
   #writing: Promise<unknown> = Promise.resolve();
-  // A failed write could not be cut back: the next letter starts on a line of its own.
-  #torn = false;
 
   constructor(dir: string, options: DeadLetterOptions = {}) {
     this.#dir = dir;
@@ -76,18 +74,15 @@ export class DeadLetters {
   }
 
   async #write(letter: string): Promise<boolean> {
-    const data = Buffer.from(this.#torn ? '\n' + letter : letter);
-    if (data.length > this.#maxBytes) return this.#drop();
+    if (Buffer.byteLength(letter) > this.#maxBytes) return this.#drop();
     await mkdir(this.#dir, { recursive: true });
     // Opened per letter (they are rare) and measured each time: a person may empty or remove the file.
     const file = await AppendOnlyFile.open(this.#dir, DEAD_LETTER_FILE);
     try {
+      // A last line torn by a crash or a failed write that could not be cut back: this letter starts a line of its own.
+      const data = Buffer.from(file.torn ? '\n' + letter : letter);
       if (file.size + data.length > this.#maxBytes) return this.#drop();
-      try {
-        await file.append(data);
-      } finally {
-        this.#torn = file.torn;
-      }
+      await file.append(data);
       return true;
     } finally {
       await file.close();

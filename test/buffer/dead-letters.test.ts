@@ -72,3 +72,16 @@ t.test('creating the file fsyncs its directory', async (t) => {
   await dead.writeLine('b', unreadable);
   t.equal(synced.filter((p) => p === d).length, 1, 'not for every letter');
 });
+
+t.test('a file whose last letter was torn by a crash: the next letter starts on a line of its own', async (t) => {
+  const d = dir();
+  writeFileSync(join(d, 'dead-letter.ndjson'), '{"at":"2026-01-01T00:00:00.000Z","code":"unrea');
+  const dead = new DeadLetters(d, { maxBytes: 1e6 });
+  t.equal(await dead.write(spoolRow(1), refused), true);
+  const [torn, letter, ...rest] = readFileSync(dead.path, 'utf8').split('\n');
+  t.equal(torn, '{"at":"2026-01-01T00:00:00.000Z","code":"unrea', 'the torn line left as it was');
+  t.match(JSON.parse(letter as string), { code: 'ER_TRUNCATED_WRONG_VALUE', row: { url: 'https://a.example/1' } }, 'the letter is whole, not glued on');
+  t.same(rest, [''], 'and ends its line');
+  t.equal(await dead.writeLine('x', unreadable), true);
+  t.equal(readFileSync(dead.path, 'utf8').split('\n').length, 4, 'a whole file is appended to as it is');
+});
