@@ -31,7 +31,8 @@ export interface Recovered {
  * Start-up: rows an earlier run accepted and may not have written are moved into this process's
  * spool, to be replayed first (rows already written are skipped by their beacon_id): a WAL left
  * by a crash, and the spools and WALs of worker processes, which after WORKERS went down, or back
- * to 1, nobody else would replay. Lines that do not decode are dead-lettered and reported.
+ * to 1, nobody else would replay. Lines that do not decode are dead-lettered before the segment
+ * that held them is removed, and reported.
  */
 export async function recoverSpools(o: RecoverSpoolsOptions): Promise<Recovered> {
   const recovered: Recovered = { wal: null, fromWal: 0, fromWorkers: [] };
@@ -56,7 +57,11 @@ export async function recoverSpools(o: RecoverSpoolsOptions): Promise<Recovered>
 }
 
 async function takeOver(from: Spool, source: string, o: RecoverSpoolsOptions): Promise<number> {
-  const { moved, bad } = await from.moveBefore(o.spool);
-  if (bad.length > 0) o.spoolDamaged(bad.length, source, await o.deadLetters.writeUnreadable(bad));
+  // The first reason a segment's lines could not be kept, if any.
+  let error: unknown = null;
+  const { moved, bad } = await from.moveBefore(o.spool, async (lines) => {
+    error ??= await o.deadLetters.writeUnreadable(lines);
+  });
+  if (bad.length > 0) o.spoolDamaged(bad.length, source, error);
   return moved;
 }

@@ -194,10 +194,11 @@ export class Spool {
   /**
    * Moves every segment of this spool in front of `other`'s (start-up: a WAL left by a crash
    * becomes spool). Returns how many rows moved, and the lines that did not decode (not moved):
-   * a line torn by a crash was never acknowledged, but one damaged on disk was; the caller
-   * dead-letters them.
+   * a line torn by a crash was never acknowledged, but one damaged on disk was. `keepBad` gets
+   * each segment's such lines (newest segment first) and is awaited before the segment is removed:
+   * a crash in between finds it again at the next start, its rows moved twice but written once.
    */
-  async moveBefore(other: Spool): Promise<{ moved: number; bad: string[] }> {
+  async moveBefore(other: Spool, keepBad: (lines: string[]) => Promise<void> = async () => {}): Promise<{ moved: number; bad: string[] }> {
     await this.settle();
     await this.#onChain(() => this.#closeCurrent());
     let moved = 0;
@@ -205,6 +206,7 @@ export class Spool {
     for (const segment of [...this.#segments].reverse()) {
       const read = await readSegment(join(this.#o.dir, segment.name));
       await other.prepend(read.rows);
+      if (read.bad.length > 0) await keepBad(read.bad);
       await this.remove(segment.name);
       moved += read.rows.length;
       bad.unshift(read.bad);
