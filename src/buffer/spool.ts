@@ -1,10 +1,10 @@
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { PageviewRow } from '../sinks/sink.js';
 import { AppendOnlyFile } from './append-only-file.js';
 import { encodeRow } from './row-codec.js';
-import { FIRST_SEGMENT, listSegments, readSegment, segmentName, type SegmentFile as Segment, type SegmentRows } from './spool-layout.js';
-import { syncDir } from './sync-dir.js';
+import {
+  FIRST_SEGMENT, listSegments, readRows, readSegment, removeSegmentFile, segmentData, segmentName, writeSegments, type SegmentFile as Segment, type SegmentRows,
+} from './spool-layout.js';
 import { WriteGroup } from './write-group.js';
 
 export interface SpoolOptions {
@@ -17,6 +17,8 @@ export interface SpoolOptions {
   groupMs?: number;
   /** A write failed (disk full, I/O error): these rows are lost (0: a segment could not be removed). */
   onWriteError?: (err: unknown, rows: number) => void;
+  /** A segment's file is gone (deleted by hand): its rows are lost. */
+  onSegmentLost?: (err: unknown, segment: string, rows: number) => void;
 }
 
 /** The segment appends go to. */
@@ -51,7 +53,7 @@ export class Spool {
   #first = FIRST_SEGMENT;
 
   private constructor(options: SpoolOptions) {
-    this.#o = { segmentBytes: 8 * 1024 * 1024, groupMs: 5, onWriteError: () => {}, ...options };
+    this.#o = { segmentBytes: 8 * 1024 * 1024, groupMs: 5, onWriteError: () => {}, onSegmentLost: () => {}, ...options };
   }
 
   /** Opens the directory (creating it) and takes stock of segments left by an earlier run. */
@@ -84,16 +86,7 @@ export class Spool {
   /** Every spooled row, oldest first (to warm the session store at start from what the database has not seen). */
   async *readAll(): AsyncGenerator<PageviewRow> {
     await this.settle();
-    for (const segment of [...this.#segments]) {
-      let rows: PageviewRow[];
-      try {
-        // Lines that do not decode are left to the replay, which dead-letters and reports them.
-        ({ rows } = await readSegment(join(this.#o.dir, segment.name)));
-      } catch {
-        continue; // removed meanwhile: written
-      }
-      yield* rows;
-    }
+    yield* readRows(this.#o.dir, this.#segments.map((s) => s.name));
   }
 
   /**
@@ -118,41 +111,47 @@ export class Spool {
   }
 
   /**
-   * Writes rows to a new segment ordered before every other: rows older than all that is spooled.
-   * Throws when the segment could not be written whole (and then leaves none).
+   * Writes rows to new segments (of at most segmentBytes each) ordered before every other: rows
+   * older than all that is spooled. Throws when they could not all be written (and then leaves none).
    */
   async prepend(rows: readonly PageviewRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.settle();
-    const data = Buffer.from(rows.map((r) => encodeRow(r) + '\n').join(''));
-    const number = --this.#first;
-    const segment: Segment = { name: segmentName(number), number, rows: rows.length, bytes: data.length };
-    await AppendOnlyFile.write(this.#o.dir, segment.name, data);
-    this.#segments.unshift(segment);
-    this.#rows += segment.rows;
-    this.#bytes += segment.bytes;
+    const chunks = segmentData(rows, this.#o.segmentBytes);
+    this.#first -= chunks.length;
+    const written = await writeSegments(this.#o.dir, this.#first, chunks);
+    this.#segments.unshift(...written);
+    this.#rows += rows.length;
+    this.#bytes += written.reduce((n, segment) => n + segment.bytes, 0);
   }
 
   /** Waits until every queued append is on disk. */
   async settle(): Promise<void> {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#flushPending();
-    }
+    this.#writeNow();
     await this.#writing;
   }
 
   /**
    * The oldest segment's rows, or null when the spool is empty. The segment stays on disk until
    * remove(name). `bad` holds the lines that do not decode (torn by a crash, or damaged on disk),
-   * for the caller to dead-letter: the rows around them are returned all the same.
+   * for the caller to dead-letter: the rows around them are returned all the same. A segment whose
+   * file is gone is dropped (onSegmentLost); any other read error is thrown (SegmentReadError).
    */
   async oldest(): Promise<({ name: string } & SegmentRows) | null> {
     await this.settle();
     const segment = this.#segments[0];
     if (segment === undefined) return null;
     if (this.#current?.segment === segment) await this.#onChain(() => this.#closeIfCurrent(segment));
-    return { name: segment.name, ...(await readSegment(join(this.#o.dir, segment.name))) };
+    try {
+      return { name: segment.name, ...(await readSegment(this.#o.dir, segment.name)) };
+    } catch (err) {
+      // EIO or EACCES may pass, so the caller retries; a deleted file will not come back, and
+      // every row behind it (all new ones, while the spool holds any) would wait for it for ever.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.remove(segment.name);
+      this.#o.onSegmentLost(err, segment.name, segment.rows);
+      return this.oldest();
+    }
   }
 
   /** Deletes a segment whose rows are all written. */
@@ -163,8 +162,7 @@ export class Spool {
     this.#rows -= segment.rows;
     this.#bytes -= segment.bytes;
     try {
-      await rm(join(this.#o.dir, name), { force: true });
-      await syncDir(this.#o.dir);
+      await removeSegmentFile(this.#o.dir, name);
     } catch (err) {
       // Left on disk, it is replayed at the next start: written rows are skipped by their beacon_id.
       this.#o.onWriteError(err, 0);
@@ -177,10 +175,7 @@ export class Spool {
    */
   async retire(count: number): Promise<void> {
     this.#retired += count;
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#flushPending();
-    }
+    this.#writeNow();
     // On the write chain: no append can be half-way into a segment this deletes.
     await this.#onChain(async () => {
       for (let segment = this.#segments[0]; segment !== undefined && segment.rows <= this.#retired; segment = this.#segments[0]) {
@@ -204,7 +199,7 @@ export class Spool {
     let moved = 0;
     const bad: string[][] = [];
     for (const segment of [...this.#segments].reverse()) {
-      const read = await readSegment(join(this.#o.dir, segment.name));
+      const read = await readSegment(this.#o.dir, segment.name);
       await other.prepend(read.rows);
       if (read.bad.length > 0) await keepBad(read.bad);
       await this.remove(segment.name);
@@ -231,6 +226,13 @@ export class Spool {
 
   async #closeIfCurrent(segment: Segment): Promise<void> {
     if (this.#current?.segment === segment) await this.#closeCurrent();
+  }
+
+  /** The pending group is written now, not at its timer. */
+  #writeNow(): void {
+    if (this.#timer === null) return;
+    clearTimeout(this.#timer);
+    this.#flushPending();
   }
 
   #flushPending(): void {

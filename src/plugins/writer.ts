@@ -26,6 +26,7 @@ export default fp(
         metrics.rejected.inc({ reason: 'overflow' }, rows);
         log.error({ err, rows }, 'spool write failed; these rows are lost');
       },
+      onSegmentLost: (err, segment, rows) => log.error({ err, segment, rows }, 'spool segment gone (deleted?); its rows are lost'),
     });
     // The WAL is never capped: its rows are already accepted (and in memory).
     const walOptions = {
