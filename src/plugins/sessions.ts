@@ -50,7 +50,8 @@ export default fp(
           const now = Date.now();
           if (now - lastLogged < ERROR_LOG_EVERY_MS) return;
           lastLogged = now;
-          app.log.error({ err: err.message }, 'session store (Redis) unavailable: sessions are kept in this process until it is back');
+          // Redis away or slow (sessions are kept in this process until it is back), or a session it held was not valid.
+          app.log.error({ err: err.message }, 'session store (Redis) could not assign a session; see err');
         },
       });
     }
