@@ -12,16 +12,7 @@ import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
 import { MysqlSink } from '../../src/sinks/mysql-sink.js';
 import type { PageviewRow } from '../../src/sinks/sink.js';
 import { freshDatabase } from '../helpers/db.js';
-
-function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
-  const id = Buffer.alloc(16);
-  id.writeUInt32BE(n, 12);
-  return {
-    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null, browser: null, os: null, device: null, isBot: false,
-    viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null, serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)),
-    clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, session: null, approxBytes: 300, ...over,
-  };
-}
+import { row } from '../helpers/rows.js';
 
 t.test('poison rows are dead-lettered, the rows around them written, only those counted', async (t) => {
   const db = await freshDatabase(t);

@@ -4,25 +4,16 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
 import { classifyMysqlError } from '../../src/sinks/mysql-errors.js';
 import { MysqlSink } from '../../src/sinks/mysql-sink.js';
-import { SinkRejectedError, SinkUnavailableError, type PageviewRow } from '../../src/sinks/sink.js';
+import { SinkRejectedError, SinkUnavailableError } from '../../src/sinks/sink.js';
 import { SaltStore, utcDay } from '../../src/pipeline/salt-store.js';
 import { freshDatabase } from '../helpers/db.js';
+import { row } from '../helpers/rows.js';
 
 // Every migration file, as postgrator names what it applied: 1.do.pageviews-and-salts, ...
 const ALL_MIGRATIONS = readdirSync(new URL('../../migrations/mysql/', import.meta.url))
   .filter((f) => f.endsWith('.sql'))
   .sort()
   .map((f) => f.replace(/^0*(\d+)\.do\.(.*)\.sql$/, '$1.do.$2'));
-
-function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
-  const id = Buffer.alloc(16);
-  id.writeUInt32BE(n, 12);
-  return {
-    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'pageview', eventName: null, userAgent: null, browser: null, os: null, device: null, isBot: false,
-    viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null, serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)),
-    clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, session: null, approxBytes: 300, ...over,
-  };
-}
 
 t.test('migrations: two processes starting at once apply each migration once', async (t) => {
   const db = await freshDatabase(t);

@@ -5,19 +5,10 @@ import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
 import { MysqlSink } from '../../src/sinks/mysql-sink.js';
-import { SinkRejectedError, SinkUnavailableError, type PageviewRow, type SessionSnapshot } from '../../src/sinks/sink.js';
+import { SinkRejectedError, SinkUnavailableError, type SessionSnapshot } from '../../src/sinks/sink.js';
 import { freshDatabase } from '../helpers/db.js';
 import { HARD_STRINGS, serverSqlMode } from '../helpers/sql-mode.js';
-
-function row(n: number, over: Partial<PageviewRow> = {}): PageviewRow {
-  const id = Buffer.alloc(16);
-  id.writeUInt32BE(n, 12);
-  return {
-    beaconId: id, url: `https://a.example/${n}`, hostname: 'a.example', type: 'event', eventName: null, userAgent: null, browser: null, os: null, device: null, isBot: false,
-    viewportWidth: null, viewportHeight: null, referrer: null, clientTimestamp: null, serverTimestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, 0, n)),
-    clientIp: null, sessionId: null, payload: null, userHash: 'abcdef0123456789', geoCountry: null, session: null, approxBytes: 300, ...over,
-  };
-}
+import { row } from '../helpers/rows.js';
 
 for (const mode of ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'NO_BACKSLASH_ESCAPES,ANSI_QUOTES']) {
   t.test(`server sql_mode +${mode}: hard strings stored byte for byte, nothing injected`, async (t) => {
