@@ -57,7 +57,9 @@ export default async function scriptRoute(app: FastifyInstance): Promise<void> {
       .header('content-type', 'text/javascript; charset=utf-8')
       .header('cache-control', CACHE_CONTROL)
       .header('etag', chosen.etag)
-      .header('vary', 'Accept-Encoding')
+      // Origin as well: the CORS hook echoes it (and its own Vary would be replaced here), so a shared
+      // cache must not hand one site's Access-Control-Allow-Origin to another.
+      .header('vary', 'Origin, Accept-Encoding')
       .header('x-content-type-options', 'nosniff')
       // Sites with Cross-Origin-Embedder-Policy: require-corp can still load it from another origin.
       .header('cross-origin-resource-policy', 'cross-origin');
