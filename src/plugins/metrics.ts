@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { WriterEvents } from '../buffer/batch-writer.js';
 import type { IngestEvents, RejectReason } from '../pipeline/collector.js';
 import { QueryStripper } from '../pipeline/query-strip.js';
+import { RejectionSummary } from '../ops/rejection-summary.js';
 
 // Reasons whose feature exists in this build: pre-created at 0 so dashboards see every series.
 const ACTIVE_REASONS: RejectReason[] = [
@@ -11,6 +12,8 @@ const ACTIVE_REASONS: RejectReason[] = [
   'rate_limited', 'overflow', 'error',
 ];
 const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payload'];
+// Rejections are logged as one line per reason this often; each beacon's detail is at debug level.
+const REJECTION_LOG_INTERVAL_MS = 10_000;
 
 function createMetrics(sharedSessions: boolean) {
   const registry = new Registry();
@@ -109,13 +112,24 @@ export default fp(
     const log = app.log;
     // URL_QUERY_STRIP parameters are blanked in every excerpt before it is logged.
     const queryStrip = new QueryStripper(app.config.urlQueryStrip);
+    const rejections = new RejectionSummary({
+      intervalMs: REJECTION_LOG_INTERVAL_MS,
+      clock: Date.now,
+      redact: (detail) => queryStrip.redact(detail),
+      report: ({ reason, count, example, seconds }) => log.info({ reason, count, example, seconds }, `${count} beacons rejected (${reason}) in ${seconds.toFixed(1)} s`),
+    });
+    // Registered first among the plugins that report, so this runs after their last rejections.
+    app.addHook('onClose', async () => rejections.close());
+    // The detail is redacted only when it will be written (FastifyBaseLogger has no isLevelEnabled).
+    const debug = log.level === 'debug' || log.level === 'trace';
 
     const ingestEvents: IngestEvents = {
       received: (n) => m.received.inc(n),
       accepted: (n) => m.accepted.inc(n),
       rejected: (reason, count, detail) => {
         m.rejected.inc({ reason }, count);
-        log.info({ reason, count, detail: queryStrip.redact(detail) }, 'beacon rejected');
+        rejections.add(reason, count, detail);
+        if (debug) log.debug({ reason, count, detail: queryStrip.redact(detail) }, 'beacon rejected');
       },
       fieldDropped: (field) => {
         m.fieldsDropped.inc({ field });

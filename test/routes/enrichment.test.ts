@@ -93,7 +93,7 @@ t.test('IP_STORAGE: each mode stores what it says, and no log line ever holds th
 });
 
 t.test('URL_QUERY_STRIP removes only the listed parameters, from url, referrer and logs', async (t) => {
-  const h = await buildTestApp(t);
+  const h = await buildTestApp(t, { LOG_LEVEL: 'debug' });
   await send(h, {
     url: 'https://example.com/reset?token=s3cr3t&utm_source=mail&Email=a%40b.c&q=shoes&keyword=x',
     referrer: 'https://mail.example/open?sid=abc&folder=inbox',
