@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { WriterEvents } from '../buffer/batch-writer.js';
 import type { IngestEvents, RejectReason } from '../pipeline/collector.js';
 import { QueryStripper } from '../pipeline/query-strip.js';
+import { DatabaseRecovery } from '../ops/database-recovery.js';
 import { RejectionSummary } from '../ops/rejection-summary.js';
 
 // Reasons whose feature exists in this build: pre-created at 0 so dashboards see every series.
@@ -136,13 +137,25 @@ export default fp(
         log.debug({ field }, 'beacon field stored NULL');
       },
     };
+    const recovery = new DatabaseRecovery({
+      clock: Date.now,
+      waiting: () => m.sources.bufferRows() + m.sources.spoolRows(),
+      report: ({ awaySeconds, failedFlushes, rows, waiting }) =>
+        log.info(
+          { awaySeconds, failedFlushes, rows, waiting },
+          `database reachable again after ${awaySeconds.toFixed(1)} s (${failedFlushes} failed flushes); ${rows} rows written, ${waiting} still waiting`,
+        ),
+    });
     const writerEvents: WriterEvents = {
       flushed: (rows, seconds) => {
         m.rowsWritten.inc(rows);
         m.flushDuration.observe(seconds);
+        recovery.flushed(rows);
       },
       flushFailed: (err, rows, retryInMs) => {
         m.flushFailures.inc();
+        // A failure with no rows is the spool's (a segment not read or not removed), not the database's.
+        if (rows > 0) recovery.failed();
         log.error({ err, rows, retryInMs }, 'flush failed; rows kept for the next attempt');
       },
       deadLettered: (err, row, kept, writeError) => {
