@@ -18,7 +18,11 @@ const REJECTION_LOG_INTERVAL_MS = 10_000;
 
 function createMetrics(sharedSessions: boolean) {
   const registry = new Registry();
+  // process_* and nodejs_* keep their usual names (what Node.js dashboards expect), without our prefix.
   collectDefaultMetrics({ register: registry });
+  // Gauges named *_total fail `promtool check metrics` (the suffix means a counter); each is the sum
+  // of a by-type gauge that stays (sum(nodejs_active_handles) gives it).
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   // Gauges read at scrape time; the plugins that own the values fill these in.
   const sources = { bufferRows: () => 0, spoolRows: () => 0, sessionsActive: () => 0 };
   return {
