@@ -52,6 +52,7 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_IPV6_PREFIX: Type.Integer({ minimum: 1, maximum: 128, default: 64 }),
   RETENTION_DAYS: Type.Optional(Type.Integer({ minimum: 1, maximum: 36_500 })),
   ADMIN_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+  ADMIN_HOST: Type.Optional(Type.String({ minLength: 1 })),
   SPOOL_DIR: Type.Optional(Type.String({ minLength: 1 })),
   BUFFER_DURABILITY: Type.Union([Type.Literal('memory'), Type.Literal('disk')], { default: 'memory' }),
   SPOOL_MAX_BYTES: Type.Integer({ minimum: 0, default: 1024 ** 3 }),
@@ -117,6 +118,8 @@ export interface Config {
   retentionDays: number | null;
   /** Port for /metrics, /health and /ready; null: the public port serves them. */
   adminPort: number | null;
+  /** The address the admin port binds (ADMIN_HOST, default HOST): e.g. a private interface only. */
+  adminHost: string;
   /** Beacons per client address per minute; null: no limit. */
   rateLimitPerMin: number | null;
   /** IPv6 clients are rate-limited per prefix of this length. */
@@ -248,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     rateLimitIpv6Prefix: e.RATE_LIMIT_IPV6_PREFIX,
     retentionDays: e.RETENTION_DAYS ?? null,
     adminPort: e.ADMIN_PORT ?? null,
+    adminHost: e.ADMIN_HOST === undefined ? e.HOST : parseHost('ADMIN_HOST', e.ADMIN_HOST),
     spoolDir: e.SPOOL_DIR === undefined ? join(dataDir, 'spool') : resolve(e.SPOOL_DIR),
     spoolMaxBytes: e.SPOOL_MAX_BYTES,
     deadLetterMaxBytes: e.DEAD_LETTER_MAX_BYTES,
@@ -375,6 +379,17 @@ function parseRedisUrl(value: string): string {
   }
   if (url === null || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
     throw new ConfigError('REDIS_URL', 'must be redis://[user:pass@]host:port[/db] or rediss://… (TLS)');
+  }
+  return value;
+}
+
+// A DNS name: dot-separated labels of letters, digits and inner hyphens (RFC 1123).
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** An address to listen on: an IPv4 or IPv6 address or a host name; checked here, not at listen time. */
+function parseHost(variable: string, value: string): string {
+  if (!ipaddr.isValid(value) && !HOST_NAME.test(value)) {
+    throw new ConfigError(variable, `(${JSON.stringify(value)}) must be an IP address or a host name, e.g. 127.0.0.1, ::1 or localhost`);
   }
   return value;
 }

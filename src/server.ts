@@ -99,6 +99,6 @@ async function serve(config: Config, warnings: string[]): Promise<void> {
 
   await started.listen({ port: config.port, host: config.host });
   if (started.admin !== null && config.adminPort !== null) {
-    await started.admin.listen({ port: config.adminPort, host: config.host });
+    await started.admin.listen({ port: config.adminPort, host: config.adminHost });
   }
 }

@@ -75,6 +75,8 @@ t.test('bad values stop the start, naming the variable', async (t) => {
   fails(t, { ...base, ALLOWED_ORIGINS: 'https://example.com/path' }, 'ALLOWED_ORIGINS', /exact origins/);
   fails(t, { ...base, NODE_ENV: 'production' }, 'ALLOWED_ORIGINS', /must be set when NODE_ENV=production/);
   fails(t, { ...base, PORT: '3006', ADMIN_PORT: '3006' }, 'ADMIN_PORT', /must differ from PORT/);
+  fails(t, { ...base, ADMIN_HOST: 'not a host!' }, 'ADMIN_HOST', /IP address or a host name/);
+  fails(t, { ...base, ADMIN_HOST: '10.0.0.1:9000' }, 'ADMIN_HOST', /IP address or a host name/);
   fails(t, { ...base, RETENTION_DAYS: '0' }, 'RETENTION_DAYS', /integer/);
   fails(t, { ...base, BUFFER_DURABILITY: 'fsync' }, 'BUFFER_DURABILITY', /one of memory, disk/);
   fails(t, { ...base, DEAD_LETTER_MAX_BYTES: '-1' }, 'DEAD_LETTER_MAX_BYTES', /integer/);
@@ -172,4 +174,11 @@ t.test('CDN_COUNTRY_HEADER: unset by default; an HTTP header name, lower-cased',
   fails(t, { ...base, CDN_COUNTRY_HEADER: 'CF IPCountry' }, 'CDN_COUNTRY_HEADER', /must be an HTTP header name/);
   fails(t, { ...base, CDN_COUNTRY_HEADER: 'cf-ipcountry:' }, 'CDN_COUNTRY_HEADER', /must be an HTTP header name/);
   fails(t, { ...base, CDN_COUNTRY_HEADER: 'cf-ipcountry,x-vercel-ip-country' }, 'CDN_COUNTRY_HEADER', /must be an HTTP header name/);
+});
+
+t.test('ADMIN_HOST: the admin port binds HOST unless set to an address or host name of its own', async (t) => {
+  t.equal(loadConfig({ ...base, HOST: '127.0.0.1' }).config.adminHost, '127.0.0.1');
+  t.equal(loadConfig({ ...base, ADMIN_HOST: '10.1.2.3' }).config.adminHost, '10.1.2.3');
+  t.equal(loadConfig({ ...base, ADMIN_HOST: '::1' }).config.adminHost, '::1');
+  t.equal(loadConfig({ ...base, ADMIN_HOST: 'admin.internal' }).config.adminHost, 'admin.internal');
 });
