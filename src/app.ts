@@ -31,8 +31,10 @@ export interface BuildOptions {
 }
 
 // A beacon is at most 64 KiB: a client that has not sent a whole request in 10 s is stalling
-// (slowloris). Node checks this every 30 s, so such a socket is closed within ~40 s.
+// (slowloris). On Node 20 a trickled body was cut off only by headersTimeout (60 s), checked every
+// 30 s, so it lived 85-90 s: both limits are 10 s here, checked every second.
 const REQUEST_TIMEOUT_MS = 10_000;
+const TIMEOUT_CHECK_MS = 1000;
 // A socket silent this long is closed. Longer than Node's keep-alive timeout (72 s in Fastify), so
 // idle keep-alive connections from a load balancer are closed by the keep-alive rule, not this one.
 const IDLE_TIMEOUT_MS = 75_000;
@@ -55,6 +57,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     trustProxy: compileTrust(config.trustProxy),
     bodyLimit: BODY_LIMIT,
     requestTimeout: REQUEST_TIMEOUT_MS,
+    http: { headersTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
     connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
