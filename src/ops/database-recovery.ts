@@ -30,6 +30,11 @@ export class DatabaseRecovery {
     this.#o = options;
   }
 
+  /** True from a failed flush until the next successful one. */
+  get away(): boolean {
+    return this.#since !== null;
+  }
+
   failed(): void {
     this.#since ??= this.#o.clock();
     this.#failures++;

@@ -24,7 +24,7 @@ function createMetrics(sharedSessions: boolean) {
   // of a by-type gauge that stays (sum(nodejs_active_handles) gives it).
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   // Gauges read at scrape time; the plugins that own the values fill these in.
-  const sources = { bufferRows: () => 0, spoolRows: () => 0, sessionsActive: () => 0 };
+  const sources = { bufferRows: () => 0, spoolRows: () => 0, sessionsActive: () => 0, databaseUp: () => 1 };
   return {
     registry,
     /** The /metrics text: this process's registry, or (WORKERS>1) every worker's, summed by the primary. */
@@ -94,6 +94,16 @@ function createMetrics(sharedSessions: boolean) {
       registers: [registry],
     }),
     flushFailures: new Counter({ name: 'flush_failures_total', help: 'Batches whose write failed (rows kept for retry)', registers: [registry] }),
+    databaseUp: new Gauge({
+      name: 'beacon_database_up',
+      help: '0 from a failed write until the next successful one, else 1 (an idle service finds out at its next flush)',
+      registers: [registry],
+      // WORKERS>1: down if any worker cannot write.
+      aggregator: 'min',
+      collect() {
+        this.set(sources.databaseUp());
+      },
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -150,6 +160,7 @@ export default fp(
           `database reachable again after ${awaySeconds.toFixed(1)} s (${failedFlushes} failed flushes); ${rows} rows written, ${waiting} still waiting`,
         ),
     });
+    m.sources.databaseUp = () => (recovery.away ? 0 : 1);
     const writerEvents: WriterEvents = {
       flushed: (rows, seconds) => {
         m.rowsWritten.inc(rows);

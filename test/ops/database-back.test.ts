@@ -3,12 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
-import { buildTestApp, CHROME_UA } from '../helpers/app.js';
+import { buildTestApp, CHROME_UA, metricValue } from '../helpers/app.js';
 import { freshDatabase } from '../helpers/db.js';
 import { until } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
-t.test('one line when the database is reachable again after failed flushes, with the time away and the rows', async (t) => {
+t.test('one line when the database is reachable again after failed flushes, with the time away and the rows; beacon_database_up follows', async (t) => {
   const db = await freshDatabase(t);
   await migrateMysql(db.url);
   const proxy = await startTcpProxy();
@@ -27,14 +27,17 @@ t.test('one line when the database is reachable again after failed flushes, with
       headers: { 'user-agent': CHROME_UA, 'content-type': 'text/plain' },
     });
   const back = () => h.logs.filter((l) => /database reachable again/.test(l.msg));
+  const up = async () => metricValue((await h.app.inject('/metrics')).body, 'beacon_database_up');
 
   await send(10, 0);
   t.ok(await until(async () => (await count()) === 10, 10_000), 'written while up');
   t.same(back(), [], 'nothing to say while nothing failed');
+  t.equal(await up(), 1, 'beacon_database_up 1');
 
   proxy.cut();
   await send(50, 10);
   t.ok(await until(async () => h.logs.some((l) => l.level === 50 && /flush failed/.test(l.msg)), 10_000), 'a flush failed');
+  t.equal(await up(), 0, 'beacon_database_up 0 while writes fail');
   await sleep(1000);
   proxy.heal();
   t.ok(await until(async () => (await count()) === 60, 30_000), 'all landed after the heal');
@@ -44,6 +47,7 @@ t.test('one line when the database is reachable again after failed flushes, with
   t.match(lines[0], { level: 30, awaySeconds: Number, failedFlushes: Number, rows: 50, waiting: 0 });
   t.ok((lines[0]?.awaySeconds as number) >= 1, `away ${String(lines[0]?.awaySeconds)} s`);
   t.ok((lines[0]?.failedFlushes as number) >= 1);
+  t.equal(await up(), 1, 'beacon_database_up 1 again');
 
   await send(5, 60);
   t.ok(await until(async () => (await count()) === 65, 10_000));

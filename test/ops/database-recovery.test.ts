@@ -13,7 +13,9 @@ t.test('after failed flushes, the next successful one reports once: how long, ho
   const { r, lines, advance } = recovery(() => waiting);
   r.flushed(100);
   t.same(lines, [], 'a flush with no failure before it says nothing');
+  t.equal(r.away, false);
   r.failed();
+  t.equal(r.away, true, 'away from the first failure');
   advance(4000);
   r.failed();
   advance(8500);
@@ -21,6 +23,7 @@ t.test('after failed flushes, the next successful one reports once: how long, ho
   advance(500);
   r.flushed(1000);
   t.same(lines, [{ awaySeconds: 13, failedFlushes: 3, rows: 1000, waiting: 900 }]);
+  t.equal(r.away, false, 'back at the first success');
   waiting = 0;
   r.flushed(900);
   t.equal(lines.length, 1, 'once per outage');
