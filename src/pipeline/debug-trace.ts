@@ -4,15 +4,24 @@ import type { IngestTrace, RejectReason } from './collector.js';
 
 /** The debug endpoint's verdict on one item of the request. */
 export type Verdict =
-  | { index: number; accepted: true; fieldsStoredNull: string[]; row: Record<string, unknown> }
+  | { index: number; accepted: true; fieldsStoredNull: string[]; row?: Record<string, unknown> }
   | { index: number; accepted: false; reason: RejectReason; detail: string; fieldsStoredNull: string[] };
 
 export interface DebugReport {
   received: number;
   accepted: number;
   rejected: number;
+  /** Accepted beacons whose row is not shown (only the first SHOWN_ROWS are). */
+  rowsOmitted: number;
   beacons: Verdict[];
 }
+
+// The answer stays within about twice the request or 16 KiB, whichever is more: a row repeats the
+// User-Agent header and fixed fields (a 30-byte beacon made a 600-byte row, so a batch of small
+// beacons answered ~29x its size), and a request-wide rejection repeats its detail (the Origin
+// header, up to 16 KB) for every item. Five rows and short details still explain a batch.
+const SHOWN_ROWS = 5;
+const DETAIL_CHARS = 120;
 
 /**
  * Collects a dry run's verdicts (see IngestTrace). A rejection before the items are looked at one
@@ -23,6 +32,7 @@ export class DebugTrace implements IngestTrace {
   readonly #count: number;
   readonly #verdicts: (Verdict | undefined)[];
   readonly #nulled = new Map<number, string[]>();
+  #shown = 0;
 
   /** `count` beacons received; at most MAX_BATCH verdicts are kept (a refused batch of 30,000 is one reason, not 30,000). */
   constructor(count: number) {
@@ -33,7 +43,8 @@ export class DebugTrace implements IngestTrace {
   received(): void {}
   accepted(): void {}
 
-  rejected(reason: RejectReason, _count: number, detail: string): void {
+  rejected(reason: RejectReason, _count: number, fullDetail: string): void {
+    const detail = fullDetail.length > DETAIL_CHARS ? `${fullDetail.slice(0, DETAIL_CHARS)}…` : fullDetail;
     const from = this.item === -1 ? 0 : this.item;
     const to = this.item === -1 ? this.#verdicts.length : this.item + 1;
     for (let i = from; i < to; i++) {
@@ -49,12 +60,12 @@ export class DebugTrace implements IngestTrace {
   }
 
   row(row: PageviewRow): void {
-    this.#verdicts[this.item] = {
-      index: this.item,
-      accepted: true,
-      fieldsStoredNull: this.#nulled.get(this.item) ?? [],
-      row: describeRow(row),
-    };
+    const fieldsStoredNull = this.#nulled.get(this.item) ?? [];
+    this.#verdicts[this.item] =
+      this.#shown < SHOWN_ROWS
+        ? { index: this.item, accepted: true, fieldsStoredNull, row: describeRow(row) }
+        : { index: this.item, accepted: true, fieldsStoredNull };
+    this.#shown++;
   }
 
   report(): DebugReport {
@@ -62,7 +73,7 @@ export class DebugTrace implements IngestTrace {
       (v, index): Verdict => v ?? { index, accepted: false, reason: 'error', detail: 'no verdict', fieldsStoredNull: [] },
     );
     const accepted = beacons.filter((b) => b.accepted).length;
-    return { received: this.#count, accepted, rejected: this.#count - accepted, beacons };
+    return { received: this.#count, accepted, rejected: this.#count - accepted, rowsOmitted: Math.max(0, this.#shown - SHOWN_ROWS), beacons };
   }
 }
 

@@ -260,3 +260,25 @@ t.test('over a real socket: pixel and debug endpoint', async (t) => {
   await h.flush();
   t.same((await rows(h)).map((r) => r.url), ['https://example.com/socket']);
 });
+
+t.test('over a real socket: the debug answer is bounded (at most twice the request or 16 KiB)', async (t) => {
+  const h = await buildTestApp(t, { DEBUG_ENDPOINT: 'true', ALLOWED_ORIGINS: 'https://example.com' });
+  const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const debug = async (body: string, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${address}/collect/debug`, { method: 'POST', body, headers: { 'content-type': 'text/plain', 'user-agent': CHROME_UA, ...headers } });
+    const text = await res.text();
+    return { bound: Math.max(2 * body.length, 16 * 1024), bytes: text.length, report: JSON.parse(text) };
+  };
+  // Small beacons each answered by a whole row: the answer was ~29x the request.
+  const small = await debug(JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ url: `https://example.com/${i}` }))));
+  t.match(small.report, { received: 50, accepted: 50 });
+  t.ok(small.report.beacons.every((b: { accepted: boolean }) => b.accepted), 'every beacon still has its verdict');
+  t.ok(small.report.beacons[0].row, 'the first rows are shown');
+  t.match(small.report, { rowsOmitted: 45 });
+  t.ok(small.bytes <= small.bound, `answer ${small.bytes} bytes, at most ${small.bound}`);
+  // A request-wide rejection repeats its detail (here an origin of 2,000 characters) for every item.
+  const origin = `https://${'o'.repeat(2000)}.example`;
+  const refused = await debug(JSON.stringify(new Array(50).fill({})), { origin });
+  t.match(refused.report, { received: 50, accepted: 0, beacons: [{ reason: 'origin' }] });
+  t.ok(refused.bytes <= refused.bound, `answer ${refused.bytes} bytes for a 151-byte body, at most ${refused.bound}`);
+});
