@@ -78,9 +78,12 @@ class ClusterMetrics {
 const RESTART_MIN_MS = 1000;
 const RESTART_MAX_MS = 30_000;
 
-/** A worker's config: its own spool, no migrations (the primary ran them). */
+/**
+ * A worker's config: its own spool. Workers migrate too (MIGRATE=true), under the migration lock:
+ * nothing to do when the primary did it, and the way it happens when the database was away then.
+ */
 export function workerConfig(config: Config, index: number): Config {
-  return { ...config, spoolDir: workerSpoolDir(config.spoolDir, index), migrate: false };
+  return { ...config, spoolDir: workerSpoolDir(config.spoolDir, index) };
 }
 
 /**
@@ -109,8 +112,13 @@ export async function runPrimary(config: Config, log: FastifyBaseLogger): Promis
   // Not a reason to die while migrating or replaying; forwarded to the workers once they run.
   process.on('SIGHUP', () => {});
   if (config.migrate) {
-    const result = await migrateStore(config);
-    if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied');
+    try {
+      const result = await migrateStore(config);
+      if (result.applied.length > 0) log.info({ applied: result.applied }, 'migrations applied');
+    } catch (err) {
+      // Not a reason to stay down: the workers start without the database and migrate once it answers.
+      log.error({ err: (err as Error).message }, 'migrations: the store at DATABASE_URL cannot be reached; the workers apply them once it answers');
+    }
   }
   await replaySpools(config, log);
 

@@ -1,11 +1,16 @@
 import fp from 'fastify-plugin';
 import { BlockList } from 'node:net';
+import { join } from 'node:path';
 import type { SessionSnapshot } from '../sinks/sink.js';
 import { Collector } from '../pipeline/collector.js';
 import { compileTrust } from '../pipeline/proxy-trust.js';
 import { RateLimiter } from '../pipeline/rate-limiter.js';
 import { AgentParser } from '../pipeline/user-agent.js';
+import { SaltFile } from '../pipeline/salt-file.js';
 import { SaltStore } from '../pipeline/salt-store.js';
+
+// Beside the generated secret in DATA_DIR.
+const SALT_FILE = 'salts.json';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,8 +23,17 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const { config } = app;
-    const salts = new SaltStore(app.sink, config.clock, (err) => app.log.error({ err }, 'salt rotation failed; retrying'));
+    const salts = new SaltStore(app.sink, config.clock, (err) => app.log.error({ err }, 'salts: the database did not answer; retrying'), {
+      file: new SaltFile(join(config.dataDir, SALT_FILE)),
+      online: () => app.store.reached,
+      onProvisional: (day, replaced) => {
+        if (replaced) app.log.warn({ day }, "salts: another instance had stored this day's salt while this one used a provisional one; from now on this instance uses it (visitors hashed in between may count twice that day)");
+        else app.log.warn({ day }, "salts: the database is away and this day's salt is not known here: using a provisional one, offered to the database once it answers");
+      },
+    });
     await salts.refresh();
+    // Started without the database: settle provisional salts (and prune old ones) once it answers.
+    if (!app.store.reached) app.store.whenReached(() => salts.refresh());
     if (app.writer.spooled > 0) {
       // Spooled rows are newer than the sessions table: their snapshots must win, or the next
       // beacon of such a session would count from the table's older figures.

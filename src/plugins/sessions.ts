@@ -55,10 +55,20 @@ export default fp(
         },
       });
     }
-    const now = config.clock();
-    const persisted = await app.sink.loadActiveSessions(now - config.sessionTimeoutMs, config.sessionStoreMax);
-    await store.warm(persisted);
-    if (persisted.length > 0) app.log.info({ sessions: persisted.length }, 'session store warmed from the database');
+    // Warmed once the database answers (at start, or later after a start without it): until then a
+    // returning visitor may open a second session, which the upserts then keep apart.
+    const warmUp = async () => {
+      try {
+        const now = config.clock();
+        const persisted = await app.sink.loadActiveSessions(now - config.sessionTimeoutMs, config.sessionStoreMax);
+        await store.warm(persisted);
+        if (persisted.length > 0) app.log.info({ sessions: persisted.length }, 'session store warmed from the database');
+      } catch (err) {
+        app.log.error({ err }, 'session store: the warm-up from the database failed; sessions start afresh');
+      }
+    };
+    if (app.store.reached) await warmUp();
+    else app.store.whenReached(warmUp);
     metrics.sources.sessionsActive = () => store.size;
     app.decorate<SessionStore>('sessions', store);
 

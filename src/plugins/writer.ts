@@ -61,6 +61,8 @@ export default fp(
     metrics.sources.spoolRows = () => writer.spooled;
     app.decorate('writer', writer);
     app.addHook('onReady', async () => writer.start());
+    // Started without the database: write what waited as soon as it answers, not at the next retry.
+    if (!app.store.reached) app.store.whenReached(() => void writer.flush());
     app.addHook('onClose', async () => {
       writer.stop();
       const buffered = writer.size + writer.spooled;
