@@ -19,6 +19,8 @@ export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3006 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  // The password as it is, outside the URL: no percent-encoding to get wrong (compose passes DB_PASSWORD here).
+  DATABASE_PASSWORD: Type.Optional(Type.String({ minLength: 1 })),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 256, default: 4 }),
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
   MIGRATE: Type.Boolean({ default: true }),
@@ -71,7 +73,7 @@ export const EnvSchema = Type.Object({
 export type Env = Static<typeof EnvSchema>;
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARS = new Set(['HASH_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'REDIS_URL']);
+const SECRET_VARS = new Set(['HASH_SECRET', 'METRICS_TOKEN', 'DATABASE_URL', 'DATABASE_PASSWORD', 'REDIS_URL']);
 
 export type TrustProxy = boolean | number | string[];
 export type IpStorage = 'full' | 'truncated' | 'none';
@@ -180,6 +182,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
   const dataDir = resolve(e.DATA_DIR);
   // Unset: the embedded SQLite file, so `npm start` runs anywhere; MySQL/MariaDB is the production store.
   const database = e.DATABASE_URL === undefined ? { store: 'sqlite' as const, databaseUrl: '', sqlitePath: join(dataDir, 'analytics.db') } : parseDatabaseUrl(e.DATABASE_URL);
+  if (e.DATABASE_PASSWORD !== undefined) {
+    if (database.store !== 'mysql') throw new ConfigError('DATABASE_PASSWORD', 'is set, but DATABASE_URL is not a mysql:// URL');
+    const url = new URL(database.databaseUrl);
+    // Encoded here, decoded by the driver: every character of the password survives.
+    url.password = encodeURIComponent(e.DATABASE_PASSWORD);
+    database.databaseUrl = url.toString();
+  }
 
   let allowedOrigins: Config['allowedOrigins'] = null;
   if (e.ALLOWED_ORIGINS === undefined) {
@@ -319,7 +328,11 @@ function parseDatabaseUrl(value: string): Pick<Config, 'store' | 'databaseUrl' |
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError('DATABASE_URL', 'is not a URL: expected mysql://user:pass@host:port/database or sqlite:PATH');
+    throw new ConfigError(
+      'DATABASE_URL',
+      'is not a URL: expected mysql://user:pass@host:port/database or sqlite:PATH. A password holding / ? # @ : or % must be ' +
+        'percent-encoded in the URL (/ as %2F, # as %23), or given as it is in DATABASE_PASSWORD',
+    );
   }
   if (url.protocol !== 'mysql:') {
     throw new ConfigError('DATABASE_URL', `has scheme ${url.protocol.replace(/:$/, '')}: expected mysql://user:pass@host:port/database or sqlite:PATH`);

@@ -182,3 +182,12 @@ t.test('ADMIN_HOST: the admin port binds HOST unless set to an address or host n
   t.equal(loadConfig({ ...base, ADMIN_HOST: '::1' }).config.adminHost, '::1');
   t.equal(loadConfig({ ...base, ADMIN_HOST: 'admin.internal' }).config.adminHost, 'admin.internal');
 });
+
+t.test('DATABASE_URL with a password that breaks the URL: the error says to percent-encode it or use DATABASE_PASSWORD', async (t) => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bi-cfg-'));
+  t.throws(() => loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://beacon:pa/ss#1@db:3306/analytics' }), /DATABASE_URL is not a URL.*percent-encoded.*DATABASE_PASSWORD/);
+  const { config } = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: 'mysql://beacon@db:3306/analytics', DATABASE_PASSWORD: 'pa/ss#1@?:%x' });
+  t.equal(decodeURIComponent(new URL(config.databaseUrl).password), 'pa/ss#1@?:%x', 'the password, every character of it');
+  t.equal(new URL(config.databaseUrl).hostname, 'db');
+  t.throws(() => loadConfig({ DATA_DIR: dataDir, DATABASE_PASSWORD: 'x' }), new ConfigError('DATABASE_PASSWORD', 'is set, but DATABASE_URL is not a mysql:// URL'));
+});

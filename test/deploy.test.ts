@@ -59,7 +59,9 @@ t.test('docker-compose.yml: every variable given to the service is one the confi
   t.equal(url.port, '3306');
   t.equal(url.pathname, `/${db?.environment?.MARIADB_DATABASE}`);
   t.equal(decodeURIComponent(url.username), db?.environment?.MARIADB_USER);
-  t.equal(url.password, composeDefault(db?.environment?.MARIADB_PASSWORD as string));
+  t.equal(url.password, '', 'no password pasted into the URL, where / # @ would break it');
+  t.equal(composeDefault(env.DATABASE_PASSWORD as string), composeDefault(db?.environment?.MARIADB_PASSWORD as string), 'DATABASE_PASSWORD is the db service\'s');
+  t.equal(decodeURIComponent(new URL(config.databaseUrl).password), composeDefault(db?.environment?.MARIADB_PASSWORD as string));
 });
 
 t.test('docker-compose.yml: MariaDB with a healthcheck and a named volume; the service waits for it', async (t) => {

@@ -1,4 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config.js';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
@@ -201,4 +204,21 @@ t.test('a connection that cannot be had is unavailable, whatever the pool says (
   await sink.close();
   // mysql2: new Error('Pool is closed.'), with neither code nor errno.
   await t.rejects(sink.writeBatch({ rows: [row(1)], sessions: [] }), SinkUnavailableError);
+});
+
+t.test('DATABASE_PASSWORD: a password with / # @ ? : % connects, given as it is', async (t) => {
+  const db = await freshDatabase(t);
+  const user = `bi_pw_${db.name.slice(-6)}`;
+  const password = 'pa/ss#1@?:%x';
+  await db.query(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY ?`, [password]);
+  t.teardown(() => db.query(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`));
+  await db.query(`GRANT ALL ON \`${db.name}\`.* TO '${user}'@'127.0.0.1'`);
+  const { config } = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'bi-pw-')), DATABASE_URL: `mysql://${user}@127.0.0.1:3306/${db.name}`, DATABASE_PASSWORD: password });
+  await migrateMysql(config.databaseUrl);
+  const sink = new MysqlSink({ url: config.databaseUrl, poolSize: 1 });
+  t.teardown(() => sink.close());
+  await sink.ping();
+  await sink.writeBatch({ rows: [row(1)], sessions: [] });
+  const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
+  t.equal(Number(n?.n), 1);
 });
