@@ -9,6 +9,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { CHROME_UA, metricValue, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort, runScript, startService, until } from '../helpers/process.js';
+import { PROMTOOL_MISSING, promtool } from '../helpers/promtool.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 function env(db: TestDatabase, port: number, dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -97,6 +98,9 @@ t.test('WORKERS=2 serves one port from two processes, sums their metrics, and dr
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.equal(metricValue(metrics, 'beacons_received_total'), 1000, 'one scrape counts every worker');
   t.equal(metricValue(metrics, 'buffer_rows'), 1000, 'gauges are summed too');
+  const check = promtool(['check', 'metrics'], metrics);
+  if (check === null) t.fail(PROMTOOL_MISSING);
+  else t.same(check, { status: 0, output: '' }, 'the summed text passes promtool check metrics');
   t.equal(await count(db), 0, 'still buffered (60 s flush interval)');
 
   t.equal(await service.stop('SIGTERM'), 0, 'the primary exits 0 once every worker drained');
