@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PageviewRow, Sink } from '../sinks/sink.js';
-import { batchLength } from './batch-length.js';
+import { backoffDelay } from './backoff-delay.js';
 import type { DeadLetters } from './dead-letters.js';
+import { MemoryBuffer } from './memory-buffer.js';
 import { RefusalSplitter, type RefusalEvents } from './refusal-splitter.js';
-import { RingBuffer } from './ring-buffer.js';
 import { SpoolReplay } from './spool-replay.js';
 import type { Spool } from './spool.js';
 import { TIMED_OUT, within } from './within.js';
@@ -19,11 +19,13 @@ export interface WriterEvents extends RefusalEvents {
 export interface BatchWriterOptions {
   sink: Sink;
   capacity: number;
+  /** BUFFER_MAX_BYTES: estimated heap bytes the rows in memory may take (unbounded if unset). */
+  maxBytes?: number;
   /** Flush as soon as this many rows wait (a trigger, not a cap on the statement). */
   flushMaxRows: number;
   /** Flush at least this often while rows wait. */
   flushIntervalMs: number;
-  /** Where rows go once the ring is full, and what is left at shutdown; null: nowhere (dropped). */
+  /** Where rows go once the ring is full (by count or bytes), and what is left at shutdown; null: nowhere (dropped). */
   spool: Spool | null;
   /** Where rows the database refuses go. */
   deadLetters: DeadLetters | null;
@@ -47,10 +49,7 @@ const DEFAULT_MAX_BATCH_ROWS = 1000;
 const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** A batch and where it came from, so a successful write removes exactly it. */
-interface Batch {
-  rows: PageviewRow[];
-  from: 'ring' | 'spool';
-}
+interface Batch { rows: PageviewRow[]; from: 'ring' | 'spool' }
 
 /**
  * Holds accepted rows and writes them to the sink in batches: when `flushMaxRows` wait, or every
@@ -64,7 +63,7 @@ interface Batch {
  * beacon_id, absolute session values), so retrying after an unknown outcome never duplicates.
  */
 export class BatchWriter {
-  readonly #ring: RingBuffer<PageviewRow>;
+  readonly #ring: MemoryBuffer;
   readonly #o: Required<BatchWriterOptions>;
   #inFlight: Promise<boolean> | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -84,9 +83,10 @@ export class BatchWriter {
       retryBaseMs: 200,
       retryMaxMs: 30_000,
       wal: null,
+      maxBytes: Number.POSITIVE_INFINITY,
       ...options,
     };
-    this.#ring = new RingBuffer(options.capacity);
+    this.#ring = new MemoryBuffer(options.capacity, this.#o.maxBytes);
     const { spool, deadLetters, events } = options;
     this.#replay = spool === null ? null : new SpoolReplay(spool, deadLetters, (...a) => events.spoolDamaged(...a));
     this.#splitter = new RefusalSplitter(options.sink, deadLetters, events);
@@ -99,6 +99,11 @@ export class BatchWriter {
 
   get capacity(): number {
     return this.#ring.capacity;
+  }
+
+  /** Estimated heap bytes of the rows in memory (at most about BUFFER_MAX_BYTES). */
+  get bytes(): number {
+    return this.#ring.bytes;
   }
 
   /** Rows waiting on disk. */
@@ -144,25 +149,25 @@ export class BatchWriter {
   /** Whether push() would take a row now (the spool's byte cap is approximate: a row may still not fit). */
   hasRoom(): boolean {
     const spool = this.#o.spool;
-    return (this.#ring.size < this.#ring.capacity && (spool === null || spool.rows === 0)) || (spool !== null && spool.bytes < spool.maxBytes);
+    return (this.#ring.hasRoom() && (spool === null || spool.rows === 0)) || (spool !== null && spool.bytes < spool.maxBytes);
   }
 
   /**
-   * Takes a row: into the ring, or onto the spool once the ring is full or while the spool holds
-   * rows. False when neither has room (the caller counts the overflow).
+   * Takes a row: into the ring, or onto the spool once the ring is full (by count or bytes) or
+   * while the spool holds rows. False when neither has room (the caller counts the overflow).
    */
   push(row: PageviewRow): boolean {
     const spool = this.#o.spool;
-    if (spool !== null && (spool.rows > 0 || this.#ring.size >= this.#ring.capacity)) {
-      const { accepted, durable } = spool.append([row]);
-      if (accepted === 1) this.#spoolDurable = durable;
-      return accepted === 1;
+    if ((spool === null || spool.rows === 0) && this.#ring.push(row)) {
+      // The WAL holds the ring's rows in the ring's order, so written rows retire its head.
+      if (this.#o.wal !== null) this.#walDurable = this.#o.wal.append([row]).durable;
+      if (this.#ring.size >= this.#o.flushMaxRows && this.#inFlight === null && this.#attempt === 0) void this.flush();
+      return true;
     }
-    if (!this.#ring.push(row)) return false;
-    // The WAL holds the ring's rows in the ring's order, so written rows retire its head.
-    if (this.#o.wal !== null) this.#walDurable = this.#o.wal.append([row]).durable;
-    if (this.#ring.size >= this.#o.flushMaxRows && this.#inFlight === null && this.#attempt === 0) void this.flush();
-    return true;
+    if (spool === null) return false;
+    const { accepted, durable } = spool.append([row]);
+    if (accepted === 1) this.#spoolDurable = durable;
+    return accepted === 1;
   }
 
   /** Resolves once every row taken so far is on disk (BUFFER_DURABILITY=disk); false if a write failed. */
@@ -202,7 +207,7 @@ export class BatchWriter {
     while ((this.#ring.size > 0 || this.spooled > 0) && left() > 0) {
       const ok = await within(this.flush(), left());
       if (ok === TIMED_OUT) break;
-      if (!ok) await within(sleep(this.#retryDelay(), undefined, { ref: false }), left());
+      if (!ok) await within(sleep(backoffDelay(this.#attempt, this.#o.retryBaseMs, this.#o.retryMaxMs), undefined, { ref: false }), left());
     }
     return { written: this.#written - before, left: this.#ring.size };
   }
@@ -212,10 +217,10 @@ export class BatchWriter {
     const spool = this.#o.spool;
     if (spool === null || this.#ring.size === 0) return 0;
     // Not waiting for a flush still in flight: if it commits after all, replaying these rows is a no-op.
-    const rows = this.#ring.peek(this.#ring.size);
+    const rows = this.#ring.peekAll();
     // The ring's rows are older than anything spooled: they go before it.
     await spool.prepend(rows);
-    this.#ring.drop(rows.length);
+    this.#ring.drop(rows);
     await this.#o.wal?.retire(rows.length); // spooled now: the WAL no longer needs them
     return rows.length;
   }
@@ -229,14 +234,9 @@ export class BatchWriter {
     this.flush().then(next, next);
   }
 
-  #retryDelay(): number {
-    const exp = Math.min(this.#o.retryMaxMs, this.#o.retryBaseMs * 2 ** Math.max(0, this.#attempt - 1));
-    return Math.round(exp * (0.5 + Math.random() / 2)); // jitter: instances do not retry in step
-  }
-
   async #takeBatch(): Promise<Batch | null> {
     const { maxBatchRows, maxBatchBytes } = this.#o;
-    if (this.#ring.size > 0) return { rows: this.#ring.peek(batchLength((i) => this.#ring.at(i), maxBatchRows, maxBatchBytes)), from: 'ring' };
+    if (this.#ring.size > 0) return { rows: this.#ring.peekBatch(maxBatchRows, maxBatchBytes), from: 'ring' };
     const rows = await this.#replay?.take(maxBatchRows, maxBatchBytes);
     return rows == null ? null : { rows, from: 'spool' };
   }
@@ -276,7 +276,7 @@ export class BatchWriter {
   async #consume(batch: Batch): Promise<void> {
     if (batch.from === 'ring') {
       // Only the rows just written leave the ring; pushes during the flush went behind them.
-      this.#ring.drop(batch.rows.length);
+      this.#ring.drop(batch.rows);
       await this.#o.wal?.retire(batch.rows.length);
       return;
     }
@@ -285,7 +285,7 @@ export class BatchWriter {
 
   #failed(err: unknown, rows: number): void {
     this.#attempt++;
-    const delay = this.#retryDelay();
+    const delay = backoffDelay(this.#attempt, this.#o.retryBaseMs, this.#o.retryMaxMs);
     this.#o.events.flushFailed(err, rows, delay);
     if (this.#timer === null) return; // stopped: drain() paces its own retries
     if (this.#retryTimer) clearTimeout(this.#retryTimer);

@@ -207,3 +207,35 @@ t.test('drain keeps to its deadline even when a flush hangs', async (t) => {
   t.ok(Date.now() - started < 1000, `returned after ${Date.now() - started} ms`);
   t.equal(left, 5, 'the rows are still there to be spilled');
 });
+
+t.test('BUFFER_MAX_BYTES: past the byte budget rows go to the spool, as when the ring is full; all land in order', async (t) => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { Spool } = await import('../../src/buffer/spool.js');
+  const { rowHeapBytes } = await import('../../src/buffer/row-heap-bytes.js');
+  const sink = new RecordingSink();
+  sink.failNext = 1;
+  const spool = await Spool.open({ dir: mkdtempSync(join(tmpdir(), 'bi-budget-')), maxBytes: 1e12 });
+  const large = (n: number) => ({ ...row(n), payload: JSON.stringify({ text: 'x'.repeat(10_000) }) });
+  const budget = 10 * rowHeapBytes(large(0));
+  // Room for 1,000 rows by count, 10 by bytes.
+  const { w } = writer(sink, { capacity: 1000, flushMaxRows: 1000, maxBytes: budget, spool });
+  for (let i = 0; i < 10; i++) t.ok(w.push(large(i)));
+  t.same([w.size, w.spooled], [10, 0], 'ten rows fill the budget');
+  t.ok(w.bytes <= budget && w.bytes > budget * 0.9, 'counted');
+  t.ok(w.hasRoom(), 'room: the spool takes what the ring cannot');
+  for (let i = 10; i < 30; i++) t.ok(w.push(large(i)));
+  t.same([w.size, w.spooled], [10, 20], 'the rest on disk');
+  t.notOk(await w.flush(), 'the database is away');
+  await w.drain(5000);
+  t.same([w.size, w.spooled, w.bytes], [0, 0, 0], 'all written, nothing counted');
+  t.same(sink.batches.flat(), Array.from({ length: 30 }, (_, i) => i), 'in the order taken');
+});
+
+t.test('BUFFER_MAX_BYTES without a spool: push answers false past the budget', async (t) => {
+  const { rowHeapBytes } = await import('../../src/buffer/row-heap-bytes.js');
+  const { w } = writer(new RecordingSink(), { capacity: 1000, flushMaxRows: 1000, maxBytes: 2 * rowHeapBytes(row(1)) });
+  t.same([w.push(row(1)), w.push(row(2)), w.push(row(3))], [true, true, false]);
+  t.notOk(w.hasRoom());
+});
