@@ -32,6 +32,7 @@ t.test('defaults from DESIGN.md', async (t) => {
     flushIntervalMs: 5000,
     flushMaxRows: 100,
     bufferCapacity: 100_000,
+    bufferMaxBytes: 48 * 1024 ** 2,
     shutdownDelayMs: 0,
     shutdownTimeoutMs: 10_000,
     ipStorage: 'truncated',
@@ -65,6 +66,7 @@ t.test('bad values stop the start, naming the variable', async (t) => {
   fails(t, { ...base, PORT: '70000' }, 'PORT', /integer/);
   fails(t, { ...base, FLUSH_MAX_ROWS: '1.5' }, 'FLUSH_MAX_ROWS', /integer/);
   fails(t, { ...base, BUFFER_CAPACITY: '0' }, 'BUFFER_CAPACITY', /at least 1|from 1/);
+  fails(t, { ...base, BUFFER_MAX_BYTES: '65536' }, 'BUFFER_MAX_BYTES', /at least 1048576/);
   fails(t, { ...base, MIGRATE: 'yes' }, 'MIGRATE', /true or false/);
   fails(t, { ...base, IP_STORAGE: 'hashed' }, 'IP_STORAGE', /one of full, truncated, none/);
   fails(t, { ...base, LOG_LEVEL: 'loud' }, 'LOG_LEVEL', /one of/);

@@ -50,6 +50,7 @@ export default fp(
     const writer = new BatchWriter({
       sink: app.sink,
       capacity: config.bufferCapacity,
+      maxBytes: config.bufferMaxBytes,
       flushMaxRows: config.flushMaxRows,
       flushIntervalMs: config.flushIntervalMs,
       spool,

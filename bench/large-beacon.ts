@@ -1,0 +1,24 @@
+// A valid beacon near every limit, shared by bench/memory.ts and its in-suite version.
+
+// 5 beacons make ~56 KB: as many as fit in the 64 KiB body limit.
+export const PER_REQUEST = 5;
+
+const filler = (n: number, seed: number) => (seed.toString(36) + 'abcdefghijklmnopqrstuvwxyz0123456789').repeat(Math.ceil(n / 30)).slice(0, n);
+
+/** 2 KB url and referrer, ~7 KB payload; each one distinct (no string shared between rows). */
+export function largeBeacon(i: number) {
+  return {
+    url: `https://example.com/${filler(2000, i)}?n=${i}`,
+    referrer: `https://referrer.example.org/${filler(2000, i + 1)}`,
+    type: 'event',
+    name: 'large',
+    payload: { a: filler(3500, i), b: filler(3500, i + 2), n: i },
+  };
+}
+
+/**
+ * The V8 heap Node gives itself in a 512 MB container (it sizes the heap from the cgroup's limit:
+ * 256 MB of old space, the floor). On a host with more memory V8 lets garbage grow to 3-4 times
+ * the live heap before a full collection, so RSS measured there says little about a container.
+ */
+export const CONTAINER_HEAP = '--max-old-space-size=256';
