@@ -131,7 +131,7 @@ export default fp(
       intervalMs: REJECTION_LOG_INTERVAL_MS,
       clock: Date.now,
       redact: (detail) => queryStrip.redact(detail),
-      report: ({ reason, count, example, seconds }) => log.info({ reason, count, example, seconds }, `${count} beacons rejected (${reason}) in ${seconds.toFixed(1)} s`),
+      report: ({ reason, count, example, seconds }) => log.info({ reason, count, example, seconds }, `${count} beacon${count === 1 ? '' : 's'} rejected (${reason}) in ${seconds.toFixed(1)} s`),
     });
     // Registered first among the plugins that report, so this runs after their last rejections.
     app.addHook('onClose', async () => rejections.close());
