@@ -191,14 +191,14 @@ try {
       const rs = rounds[t.name]!;
       const m = await t.metrics();
       stored[t.name]! += await t.count();
-      const flushes = metric(m, 'flush_duration_seconds_count');
+      const flushes = metric(m, 'beacon_flush_duration_seconds_count');
       const row = {
         mode, target: t.name, beaconsPerSecond: Math.round(median(rs.map((r) => r.rps))), ratioToBare: median(rs.map((r) => r.ratio)),
         p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), p99RatioToBare: median(rs.map((r) => r.p99ratio)),
         cpuUsPerBeacon: Number(median(rs.map((r) => r.cpuUs)).toFixed(1)), dbCpuUsPerBeacon: Number(median(rs.map((r) => r.dbCpuUs)).toFixed(1)),
         peakRssMb: peakRssMb(t.child.pid), answered: answered[t.name], stored: t === targets[0] ? null : stored[t.name],
-        rowsPerFlush: flushes ? Math.round(metric(m, 'rows_written_total') / flushes) : null,
-        msPerFlush: flushes ? Number(((metric(m, 'flush_duration_seconds_sum') / flushes) * 1000).toFixed(1)) : null,
+        rowsPerFlush: flushes ? Math.round(metric(m, 'beacon_rows_written_total') / flushes) : null,
+        msPerFlush: flushes ? Number(((metric(m, 'beacon_flush_duration_seconds_sum') / flushes) * 1000).toFixed(1)) : null,
       };
       report.push(row);
       log(`| ${t.name} | ${row.beaconsPerSecond} | ${row.ratioToBare.toFixed(2)} | ${row.p50} | ${row.p99} | ${row.p99RatioToBare.toFixed(2)} | ${row.cpuUsPerBeacon} | ${row.dbCpuUsPerBeacon} | ${row.peakRssMb} | ${row.answered} | ${row.stored ?? '–'} | ${row.rowsPerFlush ?? '–'} | ${row.msPerFlush ?? '–'} |`);

@@ -171,7 +171,7 @@ async function runOne(round: number, workers: number, redis: Redis): Promise<Rou
       machine: Math.round(((m.busy - before.m.busy) / (m.total - before.m.total)) * 100 * cpus().length),
     };
     const text = await (await fetch(`${base}/metrics`)).text();
-    const sessionStoreErrors = metric(text, 'session_store_errors_total');
+    const sessionStoreErrors = metric(text, 'beacon_session_store_errors_total');
     clearInterval(sampler);
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

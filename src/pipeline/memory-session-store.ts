@@ -8,7 +8,7 @@ export interface MemorySessionStoreOptions {
   /** Visitors held at most; the least recently seen is evicted beyond it. */
   max: number;
   newId?: () => string;
-  /** Called when a still-active session is evicted to make room (sessions_evicted_total). */
+  /** Called when a still-active session is evicted to make room (beacon_sessions_evicted_total). */
   onEvict?: () => void;
 }
 

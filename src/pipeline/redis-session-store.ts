@@ -80,7 +80,7 @@ const SUSPEND_MS = 1_000;
 // Write-back of fallback sessions is retried this often while some remain.
 const RECOVERY_RETRY_MS = 1_000;
 const WRITE_BATCH = 500;
-// sessions_active asks for a key count at most this often; SCAN walks the whole keyspace.
+// beacon_sessions_active asks for a key count at most this often; SCAN walks the whole keyspace.
 const COUNT_EVERY_MS = 30_000;
 
 /*

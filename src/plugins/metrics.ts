@@ -16,6 +16,8 @@ const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payl
 // Rejections are logged as one line per reason this often; each beacon's detail is at debug level.
 const REJECTION_LOG_INTERVAL_MS = 10_000;
 
+// Every metric of the service is named beacon_* (renamed once, mapping in the README): one prefix
+// tells them from other jobs' in a shared Prometheus. test/ops/metric-names.test.ts keeps it so.
 function createMetrics(sharedSessions: boolean) {
   const registry = new Registry();
   // process_* and nodejs_* keep their usual names (what Node.js dashboards expect), without our prefix.
@@ -30,13 +32,13 @@ function createMetrics(sharedSessions: boolean) {
     /** The /metrics text: this process's registry, or (WORKERS>1) every worker's, summed by the primary. */
     collect: async (): Promise<{ text: string; contentType: string }> => ({ text: await registry.metrics(), contentType: registry.contentType }),
     sources,
-    received: new Counter({ name: 'beacons_received_total', help: 'Beacons received (items of a batch, not requests)', registers: [registry] }),
-    accepted: new Counter({ name: 'beacons_accepted_total', help: 'Beacons accepted into the buffer', registers: [registry] }),
-    rejected: new Counter({ name: 'beacons_rejected_total', help: 'Beacons dropped, by reason', labelNames: ['reason'], registers: [registry] }),
-    fieldsDropped: new Counter({ name: 'beacons_fields_dropped_total', help: 'Optional fields stored NULL because they broke their rule', labelNames: ['field'], registers: [registry] }),
-    rowsWritten: new Counter({ name: 'rows_written_total', help: 'Rows written to the database', registers: [registry] }),
+    received: new Counter({ name: 'beacon_received_total', help: 'Beacons received (items of a batch, not requests)', registers: [registry] }),
+    accepted: new Counter({ name: 'beacon_accepted_total', help: 'Beacons accepted into the buffer', registers: [registry] }),
+    rejected: new Counter({ name: 'beacon_rejected_total', help: 'Beacons dropped, by reason', labelNames: ['reason'], registers: [registry] }),
+    fieldsDropped: new Counter({ name: 'beacon_fields_dropped_total', help: 'Optional fields stored NULL because they broke their rule', labelNames: ['field'], registers: [registry] }),
+    rowsWritten: new Counter({ name: 'beacon_rows_written_total', help: 'Rows written to the database', registers: [registry] }),
     bufferRows: new Gauge({
-      name: 'buffer_rows',
+      name: 'beacon_buffer_rows',
       help: 'Rows waiting in the in-memory buffer',
       registers: [registry],
       collect() {
@@ -44,13 +46,13 @@ function createMetrics(sharedSessions: boolean) {
       },
     }),
     flushDuration: new Histogram({
-      name: 'flush_duration_seconds',
+      name: 'beacon_flush_duration_seconds',
       help: 'Time to write one batch',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     spoolRows: new Gauge({
-      name: 'spool_rows',
+      name: 'beacon_spool_rows',
       help: 'Rows waiting in the spool on disk',
       registers: [registry],
       collect() {
@@ -58,23 +60,23 @@ function createMetrics(sharedSessions: boolean) {
       },
     }),
     deadLetterRows: new Counter({
-      name: 'dead_letter_rows_total',
+      name: 'beacon_dead_letter_rows_total',
       help: 'Dead letters, by reason: refused (by the database) or unreadable (a spool or WAL line that does not decode); those past DEAD_LETTER_MAX_BYTES count here too',
       labelNames: ['reason'],
       registers: [registry],
     }),
     deadLetterDropped: new Counter({
-      name: 'dead_letter_dropped_total',
+      name: 'beacon_dead_letter_dropped_total',
       help: 'Dead letters not kept because DEAD_LETTER_MAX_BYTES was reached',
       registers: [registry],
     }),
     sessionRowsRefused: new Counter({
-      name: 'session_rows_refused_total',
+      name: 'beacon_session_rows_refused_total',
       help: 'Session updates the database refused; their beacons were stored without them',
       registers: [registry],
     }),
     sessionsActive: new Gauge({
-      name: 'sessions_active',
+      name: 'beacon_sessions_active',
       help: 'Sessions held by the session store (with REDIS_URL: in Redis, for every instance, counted every 30 s, plus those held locally during an outage)',
       registers: [registry],
       // WORKERS>1: each worker reports the same shared count, which must not be added up.
@@ -84,16 +86,16 @@ function createMetrics(sharedSessions: boolean) {
       },
     }),
     sessionsEvicted: new Counter({
-      name: 'sessions_evicted_total',
+      name: 'beacon_sessions_evicted_total',
       help: 'Active sessions evicted because SESSION_STORE_MAX visitors were held',
       registers: [registry],
     }),
     sessionStoreErrors: new Counter({
-      name: 'session_store_errors_total',
+      name: 'beacon_session_store_errors_total',
       help: 'Beacons whose session Redis could not assign (down or slow): the local store did, until Redis is back',
       registers: [registry],
     }),
-    flushFailures: new Counter({ name: 'flush_failures_total', help: 'Batches whose write failed (rows kept for retry)', registers: [registry] }),
+    flushFailures: new Counter({ name: 'beacon_flush_failures_total', help: 'Batches whose write failed (rows kept for retry)', registers: [registry] }),
     databaseUp: new Gauge({
       name: 'beacon_database_up',
       help: '0 from a failed write until the next successful one, else 1 (an idle service finds out at its next flush)',

@@ -78,9 +78,9 @@ t.test('start-up: damage in a crashed WAL and in a worker\'s spool is dead-lette
     segment(join(config.spoolDir, 'worker-1'), '500000000000.ndjson', ['{"worker":"garbage"}', good(3)]);
   });
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="unreadable"}'), 2);
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="refused"}'), 0, 'both reasons are there from the start');
-  t.equal(metricValue(metrics, 'dead_letter_dropped_total'), 0);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="unreadable"}'), 2);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="refused"}'), 0, 'both reasons are there from the start');
+  t.equal(metricValue(metrics, 'beacon_dead_letter_dropped_total'), 0);
   t.match(letters(join(h.config.spoolDir, 'dead-letter.ndjson')), [
     { code: 'unreadable', line: 'wal torn {"be' },
     { code: 'unreadable', line: '{"worker":"garbage"}' },
@@ -97,7 +97,7 @@ t.test('start-up with DEAD_LETTER_MAX_BYTES=0: the damage is counted as dropped,
     segment(join(config.spoolDir, 'wal'), '500000000000.ndjson', ['one', good(1), 'two']);
   });
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="unreadable"}'), 2);
-  t.equal(metricValue(metrics, 'dead_letter_dropped_total'), 2);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="unreadable"}'), 2);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_dropped_total'), 2);
   t.throws(() => readFileSync(join(h.config.spoolDir, 'dead-letter.ndjson')), { code: 'ENOENT' });
 });

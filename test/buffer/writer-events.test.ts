@@ -19,9 +19,9 @@ t.test('a refused session update: counted, logged at error level, the beacon wri
   t.ok(h.app.writer.push(withRefusedSession(1)));
   await h.flush();
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'session_rows_refused_total'), 1);
-  t.equal(metricValue(metrics, 'rows_written_total'), 1);
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="refused"}'), 0);
+  t.equal(metricValue(metrics, 'beacon_session_rows_refused_total'), 1);
+  t.equal(metricValue(metrics, 'beacon_rows_written_total'), 1);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="refused"}'), 0);
   t.match(h.logs.filter((l) => l.level === 50), [{ msg: /refused a session update; the beacon was stored without it/, sessionId: ID, err: { code: 'ER_DATA_TOO_LONG' } }]);
 });
 
@@ -30,8 +30,8 @@ t.test('a refused row the dead-letter file has no room for: the log line says it
   t.ok(h.app.writer.push({ ...spoolRow(1), hostname: 'h'.repeat(300) }));
   await h.flush();
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="refused"}'), 1);
-  t.equal(metricValue(metrics, 'dead_letter_dropped_total'), 1);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="refused"}'), 1);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_dropped_total'), 1);
   const [line, ...more] = h.logs.filter((l) => l.level === 50);
   t.same(more, []);
   t.match(line, { msg: /the database refused a row/, url: 'https://a.example/1', err: { code: 'ER_DATA_TOO_LONG' } });

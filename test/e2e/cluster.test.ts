@@ -96,8 +96,8 @@ t.test('WORKERS=2 serves one port from two processes, sums their metrics, and dr
   t.ok(answers.every((r) => r.status === 204), '204 each');
 
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'beacons_received_total'), 1000, 'one scrape counts every worker');
-  t.equal(metricValue(metrics, 'buffer_rows'), 1000, 'gauges are summed too');
+  t.equal(metricValue(metrics, 'beacon_received_total'), 1000, 'one scrape counts every worker');
+  t.equal(metricValue(metrics, 'beacon_buffer_rows'), 1000, 'gauges are summed too');
   const check = promtool(['check', 'metrics'], metrics);
   if (check === null) t.fail(PROMTOOL_MISSING);
   else t.same(check, { status: 0, output: '' }, 'the summed text passes promtool check metrics');
@@ -202,7 +202,7 @@ t.test("a worker that dies and restarts: the cluster's counters do not go backwa
   for (let i = 0; i < 20; i++) sends.push(postBatch(base, i * 10, 10));
   t.ok((await Promise.all(sends)).every((r) => r.status === 204));
   t.ok(await until(async () => (await count(db)) === 200, 10_000, 50), 'written');
-  const scrape = async () => metricValue(await (await fetch(`${base}/metrics`)).text(), 'beacons_accepted_total');
+  const scrape = async () => metricValue(await (await fetch(`${base}/metrics`)).text(), 'beacon_accepted_total');
   t.equal(await scrape(), 200);
 
   process.kill((listening()[0] as { workerPid: number }).workerPid, 'SIGKILL');

@@ -49,6 +49,6 @@ t.test('NO_BACKSLASH_ESCAPES on the server: every hard value stored exactly, not
   const [sessions] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM sessions');
   t.equal(Number(sessions?.n), new Set(HARD.map(ua)).size, 'a session per visitor (user agent), no more');
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'rows_written_total'), HARD.length);
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="refused"}'), 0, 'nothing dead-lettered');
+  t.equal(metricValue(metrics, 'beacon_rows_written_total'), HARD.length);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="refused"}'), 0, 'nothing dead-lettered');
 });

@@ -101,7 +101,7 @@ t.test('RATE_LIMIT_PER_MIN drops the excess per address with reason rate_limited
   const [r] = await h.db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
   t.equal(Number(r?.n), 50, '30 from the first address, 20 from the second');
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="rate_limited"}'), 10, 'counted per beacon');
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="rate_limited"}'), 10, 'counted per beacon');
 });
 
 t.test('a request that never finishes sending is cut off, and the server keeps serving', async (t) => {

@@ -56,7 +56,7 @@ t.test('1,000 beacons sent during a cut all land once it heals, none twice', asy
   const health = (await h.app.inject('/health')).json();
   t.match(health, { database: 'down', buffer: { rows: 1000 } });
   const metrics = (await h.app.inject('/metrics')).body;
-  t.ok(metricValue(metrics, 'flush_failures_total') >= 1, 'failures counted');
+  t.ok(metricValue(metrics, 'beacon_flush_failures_total') >= 1, 'failures counted');
   proxy.heal();
   t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'all landed after the heal');
   t.same(await stats(db), { rows: 1000, distinct: 1000 });
@@ -71,8 +71,8 @@ t.test('a cut longer than the buffer fills the spool; everything lands after, in
   t.equal(h.app.writer.size, 100, 'the ring is full');
   t.equal(h.app.writer.spooled, 900, 'the rest is on disk');
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'spool_rows'), 900);
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="overflow"}'), 0, 'nothing dropped');
+  t.equal(metricValue(metrics, 'beacon_spool_rows'), 900);
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="overflow"}'), 0, 'nothing dropped');
   await sleep(300);
   proxy.heal();
   t.ok(await until(async () => (await stats(db)).rows === 1000, 30_000), 'all landed');

@@ -89,7 +89,7 @@ t.test('Redis away and back: no beacon lost, errors counted, sessions resume acr
   await alternate(4, 'before');
   proxy.cut();
   await alternate(6, 'during');
-  const errors = async (base: string) => metricValue(await (await fetch(`${base}/metrics`)).text(), 'session_store_errors_total');
+  const errors = async (base: string) => metricValue(await (await fetch(`${base}/metrics`)).text(), 'beacon_session_store_errors_total');
   t.ok((await errors(a.base)) >= 1 && (await errors(b.base)) >= 1, 'each instance counted the beacons Redis could not take');
   proxy.heal();
   // The client reconnects within its 2 s backoff cap; the local sessions are then written back.

@@ -64,8 +64,8 @@ t.test('size trigger: a flush starts as soon as FLUSH_MAX_ROWS rows wait', async
   await fetch(`${base}/collect`, { method: 'POST', body: body(1, 9), headers: { 'user-agent': CHROME_UA } });
   t.ok(await until(async () => (await count(h.db)) === 10, 3000), 'the 10th row triggers the flush');
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'rows_written_total'), 10);
-  t.equal(metricValue(metrics, 'flush_duration_seconds_count'), 1, 'in one multi-row statement');
+  t.equal(metricValue(metrics, 'beacon_rows_written_total'), 10);
+  t.equal(metricValue(metrics, 'beacon_flush_duration_seconds_count'), 1, 'in one multi-row statement');
 });
 
 t.test('timer trigger: a single row is written after FLUSH_INTERVAL_MS', async (t) => {
@@ -98,7 +98,7 @@ t.test('oversized headers and malformed requests to /collect still get 204 over 
   const other = await raw(`GET /health HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\n\r\n`);
   t.match(other, /^HTTP\/1\.1 431 /, 'other paths keep the usual answer');
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  t.ok(metricValue(metrics, 'beacons_rejected_total{reason="too_large"}') >= 1, 'counted');
+  t.ok(metricValue(metrics, 'beacon_rejected_total{reason="too_large"}') >= 1, 'counted');
 });
 
 t.test('closing the app writes the buffer before the pool closes (writer hook runs before the sink hook)', async (t) => {
@@ -192,20 +192,20 @@ t.test('overflow: past BUFFER_CAPACITY rows go to the spool; past SPOOL_MAX_BYTE
   const body = JSON.stringify(Array.from({ length: 12 }, (_, i) => ({ url: `https://example.com/${i}` })));
   t.equal((await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA } })).status, 204);
   let metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'beacons_accepted_total'), 12, 'the two past the ring were spooled, not dropped');
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="overflow"}'), 0);
+  t.equal(metricValue(metrics, 'beacon_accepted_total'), 12, 'the two past the ring were spooled, not dropped');
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="overflow"}'), 0);
   await h.flush();
   const stored = await h.db.query<RowDataPacket>('SELECT url FROM pageviews ORDER BY id');
   t.same(stored.map((r) => r.url), Array.from({ length: 12 }, (_, i) => `https://example.com/${i}`), 'all stored, in order');
   metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'spool_rows'), 0);
+  t.equal(metricValue(metrics, 'beacon_spool_rows'), 0);
 
   const capped = await buildTestApp(t, { BUFFER_CAPACITY: '10', FLUSH_MAX_ROWS: '10', SPOOL_MAX_BYTES: '0' });
   const res = await capped.app.inject({ method: 'POST', url: '/collect', payload: body, headers: { 'user-agent': CHROME_UA } });
   t.equal(res.statusCode, 204);
   metrics = (await capped.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="overflow"}'), 2);
-  t.equal(metricValue(metrics, 'beacons_accepted_total'), 10);
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="overflow"}'), 2);
+  t.equal(metricValue(metrics, 'beacon_accepted_total'), 10);
 });
 
 t.test('npm run migrate (the real script) migrates and reports the version', async (t) => {

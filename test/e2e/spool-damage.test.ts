@@ -31,8 +31,8 @@ t.test('bad spool lines are dead-lettered; the start and the rows around them go
   const letters = readFileSync(join(spoolDir, 'dead-letter.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { line?: string });
   t.same(letters.map((l) => l.line), bad, 'each bad line kept as it was, for a person to look at');
   const metrics = await (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'dead_letter_rows_total{reason="unreadable"}'), 3);
-  t.equal(metricValue(metrics, 'rows_written_total'), 3);
+  t.equal(metricValue(metrics, 'beacon_dead_letter_rows_total{reason="unreadable"}'), 3);
+  t.equal(metricValue(metrics, 'beacon_rows_written_total'), 3);
   t.ok(h.logs.some((l) => l.level >= 50 && /spool/.test(l.msg)), 'an error line names the spool');
   t.equal(h.app.writer.spooled, 0, 'the segment is done with');
 });

@@ -44,7 +44,7 @@ t.test('quotes that push a url past 2048, hostile hosts and userinfo: refused or
 
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.equal(await deadLettered(h), 0, 'nothing dead-lettered');
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="invalid_url"}'), 2);
-  t.equal(metricValue(metrics, 'beacons_fields_dropped_total{field="referrer"}'), 1);
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="invalid_url"}'), 2);
+  t.equal(metricValue(metrics, 'beacon_fields_dropped_total{field="referrer"}'), 1);
   t.notOk(existsSync(join(h.config.spoolDir, 'dead-letter.ndjson')), 'no dead-letter file');
 });

@@ -83,7 +83,7 @@ export async function buildTestApp(
   };
 }
 
-/** The counter value of a metric line in /metrics text, e.g. value(text, 'beacons_rejected_total{reason="origin"}'). */
+/** The counter value of a metric line in /metrics text, e.g. value(text, 'beacon_rejected_total{reason="origin"}'). */
 export function metricValue(text: string, series: string): number {
   for (const line of text.split('\n')) {
     if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));

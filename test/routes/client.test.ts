@@ -51,7 +51,7 @@ t.test('pixel: no url parameter falls back to the Referer header; junk still get
   t.equal(none.statusCode, 200, 'no url at all');
   await h.flush();
   t.same((await rows(h)).map((r) => r.url), ['https://example.com/noscript-page']);
-  t.equal(await metric(h, 'beacons_rejected_total{reason="invalid_schema"}'), 2);
+  t.equal(await metric(h, 'beacon_rejected_total{reason="invalid_schema"}'), 2);
 });
 
 t.test('pixel: an email image proxy counts as an open with no country; other bots are dropped', async (t) => {
@@ -73,7 +73,7 @@ t.test('pixel: an email image proxy counts as an open with no country; other bot
   t.equal(stored[0]?.is_bot, 0);
   t.equal(stored[0]?.geo_country, null, "the proxy's address is not the reader's");
   t.equal(stored[0]?.session_id, null, 'no session: every reader behind the proxy would share it');
-  t.equal(await metric(h, 'beacons_rejected_total{reason="bot"}'), 2);
+  t.equal(await metric(h, 'beacon_rejected_total{reason="bot"}'), 2);
 });
 
 t.test('pixel: the url host must be an allowed origin; REQUIRE_ORIGIN drops pixels (an <img> sends no Origin)', async (t) => {
@@ -82,7 +82,7 @@ t.test('pixel: the url host must be an allowed origin; REQUIRE_ORIGIN drops pixe
   await pixel(h, '?url=https://evil.test/forged');
   await h.flush();
   t.same((await rows(h)).map((r) => r.url), ['https://example.com/ok']);
-  t.equal(await metric(h, 'beacons_rejected_total{reason="origin"}'), 1);
+  t.equal(await metric(h, 'beacon_rejected_total{reason="origin"}'), 1);
 
   const strict = await buildTestApp(t, { REQUIRE_ORIGIN: 'true' });
   const res = await pixel(strict, '?url=https://example.com/ok');
@@ -110,7 +110,7 @@ t.test('pixel: a request Node cannot parse still gets the GIF over the socket', 
   const answer = Buffer.concat(chunks);
   t.match(answer.toString('latin1'), /^HTTP\/1\.1 200 OK\r\nContent-Type: image\/gif/);
   t.same(answer.subarray(answer.length - PIXEL.length), PIXEL);
-  t.equal(await metric(h, 'beacons_rejected_total{reason="invalid_json"}'), 1);
+  t.equal(await metric(h, 'beacon_rejected_total{reason="invalid_json"}'), 1);
 });
 
 t.test('debug endpoint: off by default (404, nothing stored)', async (t) => {
@@ -181,8 +181,8 @@ t.test('debug endpoint: per-beacon verdicts after enrichment, IP as stored; noth
   await h.flush();
   t.equal((await rows(h)).length, 0, 'nothing stored');
   t.equal((await h.db.query<RowDataPacket>('SELECT * FROM sessions')).length, 0, 'no session opened');
-  t.equal(await metric(h, 'beacons_received_total'), 0, 'a dry run is not traffic');
-  t.equal(await metric(h, 'beacons_rejected_total{reason="too_large"}'), 0);
+  t.equal(await metric(h, 'beacon_received_total'), 0, 'a dry run is not traffic');
+  t.equal(await metric(h, 'beacon_rejected_total{reason="too_large"}'), 0);
 });
 
 t.test('COLLECT_PATH and SCRIPT_PATH move every client route; the defaults stop answering', async (t) => {

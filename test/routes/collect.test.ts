@@ -105,10 +105,10 @@ t.test('an array batch keeps only its valid items', async (t) => {
     ['https://example.com/3', 'error', null],
   ]);
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'beacons_received_total'), 6);
-  t.equal(metricValue(metrics, 'beacons_accepted_total'), 2);
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="invalid_schema"}'), 4);
-  t.equal(metricValue(metrics, 'beacons_fields_dropped_total{field="viewportW"}'), 1);
+  t.equal(metricValue(metrics, 'beacon_received_total'), 6);
+  t.equal(metricValue(metrics, 'beacon_accepted_total'), 2);
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="invalid_schema"}'), 4);
+  t.equal(metricValue(metrics, 'beacon_fields_dropped_total{field="viewportW"}'), 1);
   const rejections = h.logs.filter((l) => l.msg === 'beacon rejected');
   t.equal(rejections.length, 4, 'one debug line per rejected beacon');
   t.ok(rejections.every((l) => l.reason === 'invalid_schema'));
@@ -122,7 +122,7 @@ t.test('a batch over 50 items is dropped whole; 50 are kept', async (t) => {
   await h.flush();
   t.equal((await rows(h)).length, 50);
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="invalid_schema"}'), 51, 'counted per beacon');
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="invalid_schema"}'), 51, 'counted per beacon');
 });
 
 t.test('each rule of the field table drops or nulls as it says', async (t) => {
@@ -279,7 +279,7 @@ t.test('origins: a disallowed Origin and a foreign url host are dropped with rea
   await h.flush();
   t.same((await rows(h)).map((r) => r.url), ['https://example.com/good', 'https://example.com/no-origin']);
   const metrics = (await h.app.inject('/metrics')).body;
-  t.equal(metricValue(metrics, 'beacons_rejected_total{reason="origin"}'), 3, 'two from the bad origin, one foreign host');
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="origin"}'), 3, 'two from the bad origin, one foreign host');
 
   const strict = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://example.com', REQUIRE_ORIGIN: 'true' });
   await post(strict, JSON.stringify({ url: 'https://example.com/no-origin' }));
@@ -303,7 +303,7 @@ t.test('every failure answers 204 with an empty body and is counted by reason', 
     t.equal(res.statusCode, 204, `${label}: 204`);
     t.equal(res.body, '', `${label}: empty body`);
     const metrics = (await h.app.inject('/metrics')).body;
-    t.ok(metricValue(metrics, `beacons_rejected_total{reason="${reason}"}`) >= 1, `${label}: counted as ${reason}`);
+    t.ok(metricValue(metrics, `beacon_rejected_total{reason="${reason}"}`) >= 1, `${label}: counted as ${reason}`);
   }
   await h.flush();
   t.equal((await rows(h)).length, 0, 'nothing stored');
@@ -352,7 +352,7 @@ t.test('/metrics needs the bearer token when METRICS_TOKEN is set', async (t) =>
   t.equal((await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer wrong!' } })).statusCode, 401);
   const ok = await h.app.inject({ url: '/metrics', headers: { authorization: 'Bearer s3cret' } });
   t.equal(ok.statusCode, 200);
-  t.match(ok.body, /beacons_received_total/);
+  t.match(ok.body, /beacon_received_total/);
   t.match(ok.body, /process_resident_memory_bytes/);
 });
 

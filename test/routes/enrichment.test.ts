@@ -18,7 +18,7 @@ async function send(h: TestApp, beacon: unknown, headers: Record<string, string>
   if (res.statusCode !== 204) throw new Error(`status ${res.statusCode}`);
 }
 const rows = (h: TestApp) => h.db.query<RowDataPacket>('SELECT * FROM pageviews ORDER BY id');
-const rejected = async (h: TestApp, reason: string) => metricValue((await h.app.inject('/metrics')).body, `beacons_rejected_total{reason="${reason}"}`);
+const rejected = async (h: TestApp, reason: string) => metricValue((await h.app.inject('/metrics')).body, `beacon_rejected_total{reason="${reason}"}`);
 
 t.test('GeoIP from the bundled database behind a trusted proxy: 8.8.8.8 is US', async (t) => {
   const h = await buildTestApp(t, { TRUST_PROXY: '127.0.0.1' });
@@ -153,6 +153,6 @@ t.test('URLs: quotes encoded; an opaque android-app referrer is no referrer; jun
   t.equal(a?.referrer, null);
   t.equal(a?.client_ip, '127.0.0.1', 'the socket address instead');
   t.equal(b?.referrer, 'android-app://com.google.android.gm/');
-  const fields = metricValue((await h.app.inject('/metrics')).body, 'beacons_fields_dropped_total{field="referrer"}');
+  const fields = metricValue((await h.app.inject('/metrics')).body, 'beacon_fields_dropped_total{field="referrer"}');
   t.equal(fields, 1);
 });

@@ -48,7 +48,7 @@ t.test('ADMIN_PORT moves /metrics, /health and /ready off the public port', asyn
   const health = await fetch(`${adm}/health`);
   t.equal(health.status, 200);
   t.match(await health.json(), { status: 'ok', database: 'up' });
-  t.match(await (await fetch(`${adm}/metrics`)).text(), /beacons_accepted_total 1/, 'the admin port reports the public port\'s counters');
+  t.match(await (await fetch(`${adm}/metrics`)).text(), /beacon_accepted_total 1/, 'the admin port reports the public port\'s counters');
   h.app.draining = true;
   t.equal((await fetch(`${adm}/ready`)).status, 503, '/ready on the admin port follows the service');
 });

@@ -13,7 +13,7 @@ async function send(h: TestApp, ip: string, path: string) {
   if (res.statusCode !== 204) throw new Error(`status ${res.statusCode}`);
 }
 const stored = async (h: TestApp) => Number((await h.db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews'))[0]?.n);
-const limited = async (h: TestApp) => metricValue((await h.app.inject('/metrics')).body, 'beacons_rejected_total{reason="rate_limited"}');
+const limited = async (h: TestApp) => metricValue((await h.app.inject('/metrics')).body, 'beacon_rejected_total{reason="rate_limited"}');
 
 t.test('IPv6 clients share one budget per /64 by default: rotating addresses in a prefix gains nothing', async (t) => {
   const h = await buildTestApp(t, { RATE_LIMIT_PER_MIN: '5', TRUST_PROXY: 'true' });

@@ -49,7 +49,7 @@ t.test('one visitor within the timeout shares a session; after it, a new one; la
   t.match(s[0], { pageviews: 1, events: 1, exit_url: 'https://shop.example/', entry_url: 'https://shop.example/' });
   t.equal((s[0]?.last_seen_at as Date).getTime(), Date.UTC(2026, 6, 1, 10, 29), 'last seen: the click, not the performance beacon');
   const metrics = (await h.app.inject('/metrics')).body;
-  t.match(metrics, /\nsessions_active 1\n/, "one visitor, one entry: the new session replaced the ended one");
+  t.match(metrics, /\nbeacon_sessions_active 1\n/, "one visitor, one entry: the new session replaced the ended one");
 });
 
 t.test('another IP or another user agent is another visitor', async (t) => {
@@ -129,7 +129,7 @@ t.test('a restart within the timeout keeps the session (warmed from the sessions
   t.equal(s.length, 1);
   t.match(s[0], { pageviews: 2, exit_url: 'https://shop.example/after', entry_url: 'https://shop.example/before' });
   const metrics = (await second.app.inject('/metrics')).body;
-  t.match(metrics, /sessions_active 1/);
+  t.match(metrics, /beacon_sessions_active 1/);
 });
 
 t.test('salt rotation at UTC midnight does not split an active session, even across a restart', async (t) => {

@@ -42,7 +42,7 @@ t.test('a url that grows past 2048 when its quotes are encoded is dropped, and t
   t.equal(s?.entry_url, 'https://example.com/next', 'the session starts with the beacon that could be stored');
   t.equal(await deadLettered(h), 0, 'nothing dead-lettered');
   t.notOk(existsSync(join(h.config.spoolDir, 'dead-letter.ndjson')), 'no dead-letter file');
-  t.equal(await metric(h, 'beacons_rejected_total{reason="invalid_url"}'), 1, 'dropped as invalid_url');
+  t.equal(await metric(h, 'beacon_rejected_total{reason="invalid_url"}'), 1, 'dropped as invalid_url');
 });
 
 t.test('a url exactly 2048 characters as stored is kept whole', async (t) => {
@@ -68,7 +68,7 @@ t.test('a referrer too long as stored is stored NULL, never cut in the middle of
   const rows = await pageviews(h);
   t.same(rows.map((r) => r.referrer), [null, null]);
   t.equal((await sessions(h))[0]?.entry_referrer, null);
-  t.equal(await metric(h, 'beacons_fields_dropped_total{field="referrer"}'), 2, 'counted');
+  t.equal(await metric(h, 'beacon_fields_dropped_total{field="referrer"}'), 2, 'counted');
   t.equal(await deadLettered(h), 0);
 });
 
@@ -96,7 +96,7 @@ t.test('a url whose host is no host name is dropped with reason invalid_url', as
     ['https://127.0.0.1/', '127.0.0.1'],
     ['https://[2001:db8::1]:8443/', '[2001:db8::1]'],
   ]);
-  t.equal(await metric(h, 'beacons_rejected_total{reason="invalid_url"}'), HOSTILE_HOSTS.length);
+  t.equal(await metric(h, 'beacon_rejected_total{reason="invalid_url"}'), HOSTILE_HOSTS.length);
   const lines = h.logs.filter((l) => l.msg === 'beacon rejected' && l.reason === 'invalid_url');
   t.equal(lines.length, HOSTILE_HOSTS.length, 'one debug line each, with the reason');
 });
@@ -121,7 +121,7 @@ t.test('a referrer whose host is no host name is stored NULL; no stored column h
     'https://ref.example/%22%3E%3Cscript%3E',
     'android-app://com.Google.android_gm/',
   ]);
-  t.equal(await metric(h, 'beacons_fields_dropped_total{field="referrer"}'), referrers.length - 1);
+  t.equal(await metric(h, 'beacon_fields_dropped_total{field="referrer"}'), referrers.length - 1);
   const all = [...rows, ...(await sessions(h))];
   for (const row of all) {
     for (const [column, value] of Object.entries(row)) {
