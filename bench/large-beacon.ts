@@ -23,3 +23,19 @@ export function largeBeacon(i: number) {
  * times the live heap before a full collection, so RSS measured there says little about a container.
  */
 export const CONTAINER_HEAP = '--max-old-space-size=256 --max-semi-space-size=16';
+
+/** Sends `total` large beacons from `senders` concurrent senders; `sent` can be read while it runs. */
+export function sendLargeBeacons(base: string, total: number, senders: number, userAgent: string): { done: Promise<{ failed: number }>; sent(): number } {
+  let next = 0;
+  let failed = 0;
+  const sender = async () => {
+    for (let from = next; from < total; from = next) {
+      next += PER_REQUEST;
+      const body = JSON.stringify(Array.from({ length: Math.min(PER_REQUEST, total - from) }, (_, k) => largeBeacon(from + k)));
+      const res = await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': userAgent, 'content-type': 'text/plain' } });
+      if (res.status !== 204) failed++;
+    }
+  };
+  const done = Promise.all(Array.from({ length: senders }, sender)).then(() => ({ failed }));
+  return { done, sent: () => next };
+}

@@ -12,7 +12,7 @@ import { createConnection } from 'mysql2/promise';
 import { migrateMysql } from '../src/sinks/mysql-migrate.js';
 import { freePort } from '../test/helpers/process.js';
 import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
-import { CONTAINER_HEAP, largeBeacon, PER_REQUEST } from './large-beacon.js';
+import { CONTAINER_HEAP, PER_REQUEST, sendLargeBeacons } from './large-beacon.js';
 
 const BEACONS = Number(process.env.BEACONS ?? 60_000);
 const SENDERS = Number(process.env.SENDERS ?? 8);
@@ -43,19 +43,10 @@ try {
   }
   console.log(`started: RSS ${status(pid, 'VmRSS').toFixed(0)} MB`);
   proxy.cut();
-  let next = 0;
-  let failed = 0;
-  const sender = async () => {
-    for (let from = next; from < BEACONS; from = next) {
-      next += PER_REQUEST;
-      const body = JSON.stringify(Array.from({ length: Math.min(PER_REQUEST, BEACONS - from) }, (_, k) => largeBeacon(from + k)));
-      const res = await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': UA, 'content-type': 'text/plain' } });
-      if (res.status !== 204) failed++;
-    }
-  };
   const started = Date.now();
-  const sampler = setInterval(() => console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${next} sent, RSS ${status(pid, 'VmRSS').toFixed(0)} MB`), 5000);
-  await Promise.all(Array.from({ length: SENDERS }, sender));
+  const sending = sendLargeBeacons(base, BEACONS, SENDERS, UA);
+  const sampler = setInterval(() => console.log(`  ${((Date.now() - started) / 1000).toFixed(0)} s: ${sending.sent()} sent, RSS ${status(pid, 'VmRSS').toFixed(0)} MB`), 5000);
+  const { failed } = await sending.done;
   clearInterval(sampler);
   const seconds = (Date.now() - started) / 1000;
   console.log(`database away: ${BEACONS} beacons (${PER_REQUEST} a request, ${SENDERS} senders) in ${seconds.toFixed(1)} s, ${Math.round(BEACONS / seconds)}/s, ${failed} requests not 204`);

@@ -11,7 +11,7 @@ import { CHROME_UA, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort, startService, until } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { CONTAINER_HEAP, largeBeacon, PER_REQUEST } from '../../bench/large-beacon.js';
+import { CONTAINER_HEAP, sendLargeBeacons } from '../../bench/large-beacon.js';
 
 // Rows x size (~12 KB of heap each, ~230 MB) several times the default budget, within ~60 s here.
 const BEACONS = 20_000;
@@ -59,18 +59,8 @@ t.test(`${BEACONS} large beacons with the database away: peak RSS under ${RSS_LI
   const pid = service.child.pid as number;
   proxy.cut();
 
-  let next = 0;
-  let failed = 0;
-  const sender = async () => {
-    for (let from = next; from < BEACONS; from = next) {
-      next += PER_REQUEST;
-      const body = JSON.stringify(Array.from({ length: Math.min(PER_REQUEST, BEACONS - from) }, (_, k) => largeBeacon(from + k)));
-      const res = await fetch(`${base}/collect`, { method: 'POST', body, headers: { 'user-agent': CHROME_UA, 'content-type': 'text/plain' } });
-      if (res.status !== 204) failed++;
-    }
-  };
   const started = Date.now();
-  await Promise.all(Array.from({ length: SENDERS }, sender));
+  const { failed } = await sendLargeBeacons(base, BEACONS, SENDERS, CHROME_UA).done;
   const peak = peakMb(pid);
   t.comment(`sent ${BEACONS} beacons in ${((Date.now() - started) / 1000).toFixed(1)} s; peak RSS ${peak.toFixed(0)} MB`);
   t.equal(failed, 0, 'every request answered 204');
