@@ -9,14 +9,17 @@ import adminPlugin from './plugins/admin.js';
 import bodyParsers from './plugins/body-parsers.js';
 import configPlugin from './plugins/config.js';
 import geoipPlugin from './plugins/geoip.js';
+import ingestEventsPlugin from './plugins/ingest-events.js';
 import corsPlugin from './plugins/cors.js';
 import metricsPlugin from './plugins/metrics.js';
 import pressurePlugin from './plugins/pressure.js';
 import retentionPlugin from './plugins/retention.js';
 import pipelinePlugin from './plugins/pipeline.js';
+import queryStripPlugin from './plugins/query-strip.js';
 import sessionsPlugin from './plugins/sessions.js';
 import sinkPlugin from './plugins/sink.js';
 import writerPlugin from './plugins/writer.js';
+import writerEventsPlugin from './plugins/writer-events.js';
 import collectRoutes, { PIXEL } from './routes/collect.js';
 import scriptRoute from './routes/script.js';
 
@@ -67,6 +70,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(configPlugin, { config });
   await app.register(metricsPlugin);
   if (options.clusterMetrics) app.metrics.collect = options.clusterMetrics(app.metrics.registry);
+  await app.register(queryStripPlugin);
+  // Before everything that reports: their onClose hooks run first, so the last rejections are summarised.
+  await app.register(ingestEventsPlugin);
+  await app.register(writerEventsPlugin);
   await app.register(pressurePlugin);
   await app.register(geoipPlugin);
   await app.register(sinkPlugin);

@@ -29,5 +29,5 @@ export default fp(
     // Closed with the service; registered after the sink, so this runs before the pool closes.
     app.addHook('onClose', async () => admin.close());
   },
-  { name: 'admin', dependencies: ['config', 'metrics', 'sink', 'writer'] },
+  { name: 'admin', dependencies: ['config', 'metrics', 'pressure', 'sink', 'writer'] },
 );

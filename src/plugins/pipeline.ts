@@ -1,8 +1,8 @@
-import fp from 'fastify-plugin';
-import { BlockList } from 'node:net';
 import { join } from 'node:path';
-import type { SessionSnapshot } from '../sinks/sink.js';
+import fp from 'fastify-plugin';
+import { latestSessionsOf } from '../buffer/latest-sessions.js';
 import { Collector } from '../pipeline/collector.js';
+import { excludeIps } from '../pipeline/exclude-ips.js';
 import { compileTrust } from '../pipeline/proxy-trust.js';
 import { RateLimiter } from '../pipeline/rate-limiter.js';
 import { AgentParser } from '../pipeline/user-agent.js';
@@ -34,18 +34,9 @@ export default fp(
     await salts.refresh();
     // Started without the database: settle provisional salts (and prune old ones) once it answers.
     if (!app.store.reached) app.store.whenReached(() => salts.refresh());
-    if (app.writer.spooled > 0) {
-      // Spooled rows are newer than the sessions table: their snapshots must win, or the next
-      // beacon of such a session would count from the table's older figures.
-      const latest = new Map<string, SessionSnapshot>();
-      for await (const row of app.writer.spooledRows()) {
-        const s = row.session;
-        if (s === null) continue;
-        const held = latest.get(s.start.id);
-        if (held === undefined || s.pageviews + s.events > held.pageviews + held.events) latest.set(s.start.id, s);
-      }
-      await app.sessions.warm([...latest.values()]);
-    }
+    // Spooled rows are newer than the sessions table: their snapshots must win, or the next
+    // beacon of such a session would count from the table's older figures.
+    if (app.writer.spooled > 0) await app.sessions.warm(await latestSessionsOf(app.writer.spooledRows()));
     app.decorate('salts', salts);
     app.decorate(
       'collector',
@@ -62,7 +53,7 @@ export default fp(
         agents: new AgentParser(),
         keepBots: config.keepBots,
         respectDnt: config.respectDnt,
-        excludeIps: blockList(config.excludeIps),
+        excludeIps: excludeIps(config.excludeIps),
         queryStrip: app.queryStrip,
         trust: compileTrust(config.trustProxy),
         durable: config.bufferDurability === 'disk',
@@ -74,18 +65,6 @@ export default fp(
     app.addHook('onReady', async () => salts.start());
     app.addHook('onClose', async () => salts.stop());
   },
-  { name: 'pipeline', dependencies: ['config', 'metrics', 'geoip', 'sink', 'sessions', 'writer'] },
+  { name: 'pipeline', dependencies: ['config', 'query-strip', 'ingest-events', 'geoip', 'sink', 'sessions', 'writer'] },
 );
 
-/** EXCLUDE_IPS as a BlockList (Node's own CIDR matcher), or null when unset. */
-function blockList(entries: readonly string[]): BlockList | null {
-  if (entries.length === 0) return null;
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, prefix] = entry.split('/') as [string, string | undefined];
-    const type = address.includes(':') ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return list;
-}
