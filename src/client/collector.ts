@@ -13,7 +13,7 @@
 //
 // The script defines no global besides window.beacon, uses no cookies or storage, and never throws
 // into the page.
-import { start } from './core.js';
+import { start } from './start.js';
 
 try {
   const script = document.currentScript as HTMLScriptElement | null;

@@ -1,26 +1,16 @@
-// The collector's logic (src/client/core.ts) driven in Node through a fake window; the built
-// bundle itself is exercised in bundle.test.ts.
+// The collector's logic (src/client/*.ts but collector.ts) driven in Node through a fake window;
+// the built bundle itself is exercised in bundle.test.ts.
 import vm from 'node:vm';
 import t from 'tap';
-import {
-  MAX_BODY_CHARS,
-  clsTracker,
-  createSender,
-  dntEnabled,
-  errorGate,
-  errorPayload,
-  eventPayload,
-  isLocal,
-  isNewPage,
-  makeBeacon,
-  resolveEndpoint,
-  start,
-  type Beacon,
-  type FetchInit,
-  type Options,
-  type PerfEntry,
-  type Win,
-} from '../../src/client/core.js';
+import { eventPayload, makeBeacon, type Beacon } from '../../src/client/beacon.js';
+import { clsTracker } from '../../src/client/cls-tracker.js';
+import type { FetchInit, PerfEntry, Win } from '../../src/client/environment.js';
+import { errorGate, errorPayload } from '../../src/client/error-tracking.js';
+import { MAX_BODY_CHARS } from '../../src/client/limits.js';
+import { isNewPage } from '../../src/client/navigation.js';
+import { dntEnabled, isLocal } from '../../src/client/opt-out.js';
+import { createSender, resolveEndpoint } from '../../src/client/sender.js';
+import { start, type Options } from '../../src/client/start.js';
 import { liveLocation } from '../helpers/live-location.js';
 
 const PAGE = 'https://shop.example/products?id=1';

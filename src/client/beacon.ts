@@ -1,0 +1,40 @@
+import type { Win } from './environment.js';
+import { MAX_PAYLOAD_CHARS } from './limits.js';
+
+export type BeaconType = 'pageview' | 'event' | 'click' | 'error' | 'performance';
+
+/** One item of the wire format (DESIGN.md, "Contract: wire format"). */
+export interface Beacon {
+  type: BeaconType;
+  url: string;
+  referrer: string;
+  viewportW: number;
+  viewportH: number;
+  timestamp: number;
+  name?: string;
+  payload?: object;
+}
+
+/** A value as a string of at most n characters; null and undefined become ''. */
+export const cut = (v: unknown, n: number): string => (v == null ? '' : String(v)).slice(0, n);
+
+export function makeBeacon(w: Pick<Win, 'location' | 'innerWidth' | 'innerHeight'>, timestamp: number, type: BeaconType, referrer: string, name?: string, payload?: object): Beacon {
+  const b: Beacon = { type, url: w.location.href, referrer, viewportW: w.innerWidth, viewportH: w.innerHeight, timestamp };
+  if (name) b.name = name.slice(0, 64);
+  if (payload) b.payload = payload;
+  return b;
+}
+
+/** `window.beacon`'s props become the payload only when a plain object that serialises small. */
+export function eventPayload(props: unknown): object | undefined {
+  if (!props || typeof props != 'object') return;
+  // Plain: the prototype is null or some realm's Object.prototype (whose own prototype is null),
+  // so objects from another frame pass and arrays, dates and class instances do not.
+  const proto = Object.getPrototypeOf(props);
+  if (proto && Object.getPrototypeOf(proto)) return;
+  try {
+    if (JSON.stringify(props).length <= MAX_PAYLOAD_CHARS) return props;
+  } catch (e) {
+    // cycles, BigInt: no payload
+  }
+}

@@ -1,0 +1,67 @@
+// What the collector uses of the page, as interfaces: the real window is passed in by collector.ts,
+// a fake by test/client. No DOM type is named here: these files are also typechecked by the Node
+// tsconfig through their tests, where the DOM lib must not leak in.
+// ES2017 only in src/client, and no `?.`/`??`/optional catch binding in hot spots: esbuild would
+// add helpers to the bundle.
+
+// Methods, not function-typed properties: method parameters are checked bivariantly, which is what
+// lets the DOM's `window` (with its overloads and wider types) be passed as a `Win` without a cast.
+export interface Listenable {
+  // any: each DOM overload passes its own event type; each handler declares what it reads.
+  addEventListener(type: string, listener: (event: any) => void): void;
+}
+export interface Loc {
+  href: string;
+  pathname: string;
+  hostname: string;
+  protocol: string;
+}
+export interface Doc extends Listenable {
+  referrer: string;
+  visibilityState?: string;
+  baseURI?: string;
+}
+export interface Nav {
+  doNotTrack?: string | null;
+  globalPrivacyControl?: boolean;
+  sendBeacon?(url: string, data: unknown): boolean;
+}
+export interface Hist {
+  pushState(...args: unknown[]): unknown;
+  replaceState(...args: unknown[]): unknown;
+}
+export interface PerfEntry {
+  entryType: string;
+  startTime: number;
+  duration: number;
+  value?: number;
+  hadRecentInput?: boolean;
+  interactionId?: number;
+  responseStart?: number;
+  domContentLoadedEventEnd?: number;
+  loadEventEnd?: number;
+}
+export interface PerfObserverCtor {
+  new (callback: (list: { getEntries(): PerfEntry[] }) => void): { observe(options: object): void; takeRecords(): PerfEntry[] };
+  supportedEntryTypes?: readonly string[];
+}
+export interface FetchInit {
+  method: string;
+  body: string;
+  headers: Record<string, string>;
+  keepalive: boolean;
+  mode: 'no-cors';
+}
+export interface Win extends Listenable {
+  location: Loc;
+  document: Doc;
+  navigator: Nav;
+  history?: Hist;
+  innerWidth: number;
+  innerHeight: number;
+  performance?: { getEntriesByType?(type: string): PerfEntry[] };
+  PerformanceObserver?: PerfObserverCtor;
+  Blob?: new (parts: string[], options: { type: string }) => unknown;
+  fetch?(url: string, init: FetchInit): Promise<unknown>;
+  beacon?: unknown;
+}

@@ -1,0 +1,46 @@
+import { cut } from './beacon.js';
+import type { Win } from './environment.js';
+import { guard, on } from './guard.js';
+import { MAX_ERRORS } from './limits.js';
+
+export interface ErrorPayload {
+  message: string;
+  source: string;
+  line: number;
+  column: number;
+  stack: string;
+}
+
+/** At most `max` errors per page load, each message+source+line once. */
+export function errorGate(max = MAX_ERRORS): (key: string) => boolean {
+  const seen = new Set<string>();
+  return (key) => {
+    if (seen.has(key) || seen.size >= max) return false;
+    seen.add(key);
+    return true;
+  };
+}
+
+export function errorPayload(message: unknown, source: unknown, line: unknown, column: unknown, stack: unknown): ErrorPayload {
+  return { message: cut(message, 500), source: cut(source, 1000), line: +(line as number) || 0, column: +(column as number) || 0, stack: cut(stack, 1000) };
+}
+
+/** Reports the page's uncaught errors and unhandled rejections through errorGate, except those
+ * thrown by our own script (`ownSrc`): our bug is not the site's to see. */
+export function trackErrors(w: Win, ownSrc: string | null | undefined, report: (p: ErrorPayload) => void): void {
+  const gate = errorGate();
+  const error = (message: unknown, source: unknown, line: unknown, column: unknown, stack: unknown): void => {
+    if (source && source == ownSrc) return;
+    const p = errorPayload(message, source, line, column, stack);
+    if (gate(p.message + '\n' + p.source + '\n' + p.line)) report(p);
+  };
+  guard(() => {
+    on(w, 'error', (e: { message?: string; filename?: string; lineno?: number; colno?: number; error?: { stack?: unknown } }) =>
+      error(e.message, e.filename, e.lineno, e.colno, e.error && e.error.stack),
+    );
+    on(w, 'unhandledrejection', (e: { reason?: { message?: unknown; stack?: unknown } }) => {
+      const r = e.reason;
+      error((r && r.message) || r, '', 0, 0, r && r.stack);
+    });
+  });
+}
