@@ -3,10 +3,11 @@
 // import from here is re-exported so they need not know that.
 import { join, resolve } from 'node:path';
 import { ConfigError } from './config/config-error.js';
-import type { Env } from './config/env-schema.js';
+import { EnvSchema, type Env } from './config/env-schema.js';
 import { parseDatabaseUrl, parseExcludeIps, parseGeoipDb, parseHeaderName, parseHost, parseOrigins, parsePath, parseRedisUrl, parseTrustProxy } from './config/parsers.js';
 import { readEnv } from './config/read-env.js';
 import { loadOrCreateSecret } from './config/secret-file.js';
+import { unknownVariableWarnings } from './config/unknown-variable-warnings.js';
 
 export { ConfigError } from './config/config-error.js';
 export { DEFAULT_QUERY_STRIP, EnvSchema, type Env } from './config/env-schema.js';
@@ -95,7 +96,7 @@ export interface Config {
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Config; warnings: string[] } {
   const e: Env = readEnv(env);
-  const warnings: string[] = [];
+  const warnings = unknownVariableWarnings(env, Object.keys(EnvSchema.properties));
   const production = e.NODE_ENV === 'production';
 
   if (e.ADMIN_PORT !== undefined && e.ADMIN_PORT !== 0 && e.ADMIN_PORT === e.PORT) {

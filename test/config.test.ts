@@ -193,3 +193,11 @@ t.test('DATABASE_URL with a password that breaks the URL: the error says to perc
   t.equal(new URL(config.databaseUrl).hostname, 'db');
   t.throws(() => loadConfig({ DATA_DIR: dataDir, DATABASE_PASSWORD: 'x' }), new ConfigError('DATABASE_PASSWORD', 'is set, but DATABASE_URL is not a mysql:// URL'));
 });
+
+t.test('a variable that looks like a setting but is none: a warning at start, naming both', async (t) => {
+  const { warnings } = loadConfig({ ...base, ALLOWED_ORIGIN: 'https://example.com', FLUSH_INTERVAL: '1000' });
+  t.ok(warnings.includes('ALLOWED_ORIGIN is not a setting of this service; did you mean ALLOWED_ORIGINS?'), warnings.join('\n'));
+  t.ok(warnings.includes('FLUSH_INTERVAL is not a setting of this service; did you mean FLUSH_INTERVAL_MS?'), warnings.join('\n'));
+  const ordinary = loadConfig({ ...process.env, ...base, DATA_DIR: mkdtempSync(join(tmpdir(), 'bi-config-')), ALLOWED_ORIGINS: '*' });
+  t.same(ordinary.warnings, [], 'the environment of this machine adds none');
+});
