@@ -19,7 +19,8 @@ export function mediaType(contentType: string | undefined): string {
 
 /**
  * Decodes a raw /collect body: JSON (application/json, or text/plain as sendBeacon sends it
- * without a preflight; also a body with no Content-Type), urlencoded or multipart form fields.
+ * without a preflight; also a body with no Content-Type), urlencoded or multipart form fields,
+ * or JSON labelled urlencoded (`curl -d`).
  * The outer shape is checked here (an object, or an array of at most 50); items are not.
  */
 export async function decodeBody(contentType: string | undefined, body: Buffer): Promise<Decoded> {
@@ -30,7 +31,7 @@ export async function decodeBody(contentType: string | undefined, body: Buffer):
     case '':
       return decodeJson(body);
     case 'application/x-www-form-urlencoded':
-      return shape(formToBeacon(new URLSearchParams(body.toString('utf8'))), body);
+      return decodeForm(body);
     case 'multipart/form-data':
       return decodeMultipart(contentType as string, body);
     default:
@@ -58,6 +59,37 @@ function decodeJson(body: Buffer): Decoded {
     return { ok: false, reason: 'invalid_json', count: 1, excerpt: excerpt(text) };
   }
   return shape(value, body);
+}
+
+/**
+ * `curl -d '{"url":…}'` and many libraries' "send a string" label JSON as a form. Read as a form
+ * it is one key with an empty value, and no beacon: so a body that is a JSON object or array is
+ * that JSON, whether sent raw (its `+`, `&`, `=` and `%` are then JSON's, not form syntax) or
+ * percent-encoded as the form's only key. A genuine form starts with a field name, never `{`/`[`.
+ */
+function decodeForm(body: Buffer): Decoded {
+  const text = body.toString('utf8');
+  const json = jsonContainer(text);
+  if (json !== undefined) return shape(json, body);
+  const fields = new URLSearchParams(text);
+  if (fields.size === 1) {
+    const [key, value] = fields.entries().next().value as [string, string];
+    const encoded = value === '' ? jsonContainer(key) : undefined;
+    if (encoded !== undefined) return shape(encoded, body);
+  }
+  return shape(formToBeacon(fields), body);
+}
+
+/** `text` parsed when it is a JSON object or array; undefined otherwise (without trying, mostly). */
+function jsonContainer(text: string): object | undefined {
+  const first = text.trimStart().charCodeAt(0);
+  if (first !== 0x7b && first !== 0x5b) return undefined; // { [
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function decodeMultipart(contentType: string, body: Buffer): Promise<Decoded> {

@@ -25,6 +25,22 @@ t.test('urlencoded: numbers coerced, payload parsed', async (t) => {
   t.same(bad, { ok: true, items: [{ url: 'u', viewportW: '12px', payload: '{broken' }] }, 'bad values stay strings for the schema to null');
 });
 
+t.test('urlencoded that is JSON (curl -d, "send a string"): read as the JSON', async (t) => {
+  const form = 'application/x-www-form-urlencoded';
+  t.same(await decodeBody(form, b('{"url":"https://example.com/"}')), { ok: true, items: [{ url: 'https://example.com/' }] }, 'curl -d \'{"url":…}\'');
+  t.same(
+    await decodeBody(form, b('[{"url":"https://a.example/?q=a+b&c=%41","type":"event","name":"x=1"},{"url":"y"}]')),
+    { ok: true, items: [{ url: 'https://a.example/?q=a+b&c=%41', type: 'event', name: 'x=1' }, { url: 'y' }] },
+    'an array, its + & = and % left as sent',
+  );
+  t.same(await decodeBody(form, b(new URLSearchParams({ '{"url":"https://a.example/ b"}': '' }).toString())), { ok: true, items: [{ url: 'https://a.example/ b' }] }, 'percent-encoded as the only key, empty value');
+  t.match(await decodeBody(form, b('[' + '{},'.repeat(50) + '{}]')), { ok: false, reason: 'invalid_schema', count: 51 }, 'the batch limit holds');
+  t.same(await decodeBody(form, b('{"url":"u"}=x')), { ok: true, items: [{ '{"url":"u"}': 'x' }] }, 'a value: a form');
+  t.same(await decodeBody(form, b('{broken')), { ok: true, items: [{ '{broken': '' }] }, 'not JSON: a form');
+  t.same(await decodeBody(form, b('"just a string"')), { ok: true, items: [{ '"just a string"': '' }] }, 'JSON but not an object or array: a form');
+  t.same(await decodeBody(form, b('url=%7B%7D&type=event')), { ok: true, items: [{ url: '{}', type: 'event' }] }, 'a genuine form is untouched');
+});
+
 t.test('multipart: fields as strings, files ignored', async (t) => {
   const fd = new FormData();
   fd.set('url', 'https://a.example/');
