@@ -7,6 +7,7 @@ import {
   REQUIRED_FIELDS,
   type Beacon,
 } from './beacon-schema.js';
+import { describeFieldError } from './field-error.js';
 
 // Compiled once at import: the per-item check is a generated function, not a schema walk.
 const checker = TypeCompiler.Compile(BeaconSchema);
@@ -52,7 +53,7 @@ export function validateBeacon(item: unknown, now: number): Valid | Invalid {
     for (const error of checker.Errors(beacon)) {
       const field = error.path.split('/')[1] ?? '';
       if (REQUIRED_FIELDS.has(field) || field === '') {
-        return { ok: false, detail: `${field || 'item'}: ${error.message}` };
+        return { ok: false, detail: describeFieldError(error) };
       }
       if (!nulled.includes(field)) nulled.push(field);
     }

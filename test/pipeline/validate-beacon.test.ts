@@ -26,3 +26,18 @@ t.test('required fields drop the item; optional ones are nulled and listed', asy
   const edge = validateBeacon({ url: 'http://a.example/', timestamp: now - 7 * 86_400_000 }, now);
   t.match(edge, { ok: true, nulled: [] }, 'exactly 7 days old is still valid');
 });
+
+t.test('the detail of a dropped item names the field and what it allows, in words', async (t) => {
+  const detail = (item: unknown) => {
+    const v = validateBeacon(item, now);
+    return v.ok ? 'accepted' : v.detail;
+  };
+  t.equal(detail({ url: 'https://a.example/', type: 'foo' }), 'type: must be one of pageview, event, click, error, performance (got "foo")');
+  t.equal(detail({ url: 'https://a.example/', type: 7 }), 'type: must be one of pageview, event, click, error, performance (got 7)');
+  t.equal(detail({ type: 'event' }), 'url: missing (required)');
+  t.equal(detail({ referrer: 'https://a.example/' }), 'url: missing (required)', 'a missing url, not a missing type: type defaults to pageview');
+  t.equal(detail({ url: 5 }), 'url: must be a string (got 5)');
+  t.equal(detail({ url: '' }), 'url: must not be empty');
+  t.equal(detail({ url: 'https://a.example/' + 'x'.repeat(3000) }), 'url: must be at most 2048 characters (got 3018)');
+  t.notMatch(detail({ url: 'https://a.example/', type: ['pageview'] }), /Expected/);
+});

@@ -51,3 +51,17 @@ t.test('curl -d to the debug endpoint: the JSON is what is checked', async (t) =
   t.equal(res.status, 200);
   t.match(await res.json(), { received: 1, accepted: 1, beacons: [{ accepted: true, row: { url: 'https://example.com/', type: 'event', event_name: 'signup' } }] });
 });
+
+t.test('curl -d to the debug endpoint with a mistake: told which field and what it allows', async (t) => {
+  const h = await buildTestApp(t, { DEBUG_ENDPOINT: 'true' });
+  const base = await listening(h);
+  const res = await curlD(base, '/collect/debug', '[{"url":"https://example.com/","type":"view"},{"type":"event"}]');
+  t.match(await res.json(), {
+    received: 2,
+    accepted: 0,
+    beacons: [
+      { reason: 'invalid_schema', detail: 'type: must be one of pageview, event, click, error, performance (got "view")' },
+      { reason: 'invalid_schema', detail: 'url: missing (required)' },
+    ],
+  });
+});
