@@ -92,7 +92,8 @@ export interface Config {
 
 /**
  * Reads and validates the environment. Throws ConfigError naming the variable on the first
- * problem. `warnings` carries what is allowed but worth saying at start.
+ * problem. `warnings` carries what is allowed but worth saying at start, first any variable that
+ * looks like a setting but is none (a misspelling would otherwise be ignored without a word).
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Config; warnings: string[] } {
   const e: Env = readEnv(env);

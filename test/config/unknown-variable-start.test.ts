@@ -20,7 +20,7 @@ t.test('ALLOWED_ORIGIN set instead of ALLOWED_ORIGINS: the process logs a warnin
     ALLOWED_ORIGIN: 'https://example.com',
   });
   const expected = 'ALLOWED_ORIGIN is not a setting of this service; did you mean ALLOWED_ORIGINS?';
-  t.ok(await until(async () => service.output().includes(expected), 30_000, 50), service.output());
+  t.ok(await until(async () => service.output().includes(expected), 30_000, 50), 'the warning is logged', { output: service.output() });
   const lines = service.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
   t.match(lines.filter((l) => l.msg === expected), [{ level: 40 }], 'logged once, at warn level');
   t.same(lines.filter((l) => / is not a setting of this service/.test(l.msg)).map((l) => l.msg), [expected], 'the rest of the environment adds none');
