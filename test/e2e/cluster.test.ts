@@ -69,7 +69,7 @@ const logLines = (output: string): LogLine[] =>
   });
 
 t.test('WORKERS=2 refuses the embedded SQLite store at start, naming the variable', async (t) => {
-  const { code, out } = await runScript('src/server.ts', {
+  const { code, out } = await runScript('dist/server.js', {
     PATH: process.env.PATH,
     DATA_DIR: mkdtempSync(join(tmpdir(), 'bi-cluster-')),
     WORKERS: '2',

@@ -1,11 +1,51 @@
-// Real processes for tests: the service started as users start it, and polling for what it does.
+// Real processes for tests: the service started as users start it (`node dist/server.js`, the built
+// JavaScript), and polling for what it does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Teardown {
   teardown(fn: () => unknown): void;
+}
+
+/** The first file under src/ whose built output in dist/ is missing or older than it, or null. */
+function staleOutput(): { src: string; out: string } | null {
+  const src = join(root, 'src');
+  for (const entry of readdirSync(src, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
+    const file = join(entry.parentPath, entry.name);
+    const rel = relative(src, file);
+    // The browser script is bundled into one file (scripts/build-client.mjs), the rest compiled file by file.
+    const out = join(root, 'dist', rel.startsWith(`client${sep}`) ? join('client', 'collector.js') : rel.replace(/\.ts$/, '.js'));
+    const built = statSync(out, { throwIfNoEntry: false });
+    if (built === undefined || built.mtimeMs < statSync(file).mtimeMs) return { src: relative(root, file), out: relative(root, out) };
+  }
+  return null;
+}
+
+let checked = false;
+
+/**
+ * `src/x.ts` -> `dist/x.js` (absolute). A test of a stale build passes or fails for the wrong reason,
+ * so this throws, naming the file, when an output in dist/ is missing or older than its source:
+ * `npm test` builds first; a file run alone with `npx tap` needs `npm run build` after a change to
+ * src/ (a test does not build: several test files run at once and would write dist/ together).
+ */
+export function built(script: string): string {
+  if (!checked) {
+    const stale = staleOutput();
+    if (stale !== null) {
+      throw new Error(`${stale.out} is missing or older than ${stale.src}: run \`npm run build\` first (npm test does); the tests start the built dist/*.js`);
+    }
+    checked = true;
+  }
+  return join(root, script.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js'));
 }
 
 /** Polls `check` until it answers true or `timeoutMs` passes; says which. */
@@ -28,9 +68,9 @@ export interface RunningService {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `src/server.ts` (or another script) in a child process with exactly `env`; killed at teardown. */
-export function startService(t: Teardown, env: NodeJS.ProcessEnv, script = 'src/server.ts'): RunningService {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `dist/server.js` (or another built script, see `built()`) in a child process with exactly `env`; killed at teardown. */
+export function startService(t: Teardown, env: NodeJS.ProcessEnv, script = 'dist/server.js'): RunningService {
+  const child = spawn(process.execPath, [built(script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
@@ -48,9 +88,9 @@ export function startService(t: Teardown, env: NodeJS.ProcessEnv, script = 'src/
   };
 }
 
-/** Runs a script to its end: its exit code and what it printed. */
+/** Runs a built script (`src/migrate.ts` runs `dist/migrate.js`) to its end: its exit code and what it printed. */
 export async function runScript(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [built(script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -1,0 +1,68 @@
+// npm test: build once, then the suite on MariaDB and the store-dependent part again on SQLite.
+// Both parts always run (an `&&` chain skipped SQLite whenever MariaDB failed); the summary gives
+// each part's counts, and the exit code is non-zero when the typecheck or either part failed.
+//   node scripts/test.mjs [--part=mariadb|sqlite] [extra tap arguments]
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+// What TEST_STORE=sqlite re-runs: everything that goes through the store (routes, the writer over a
+// real store, the service as a process); the rest never opens a database of its own.
+const SQLITE_FILES = [
+  'test/routes',
+  'test/buffer/writer-store.test.ts',
+  'test/e2e/listening-app.test.ts',
+  'test/e2e/server-process.test.ts',
+  'test/e2e/hostile.test.ts',
+  'test/e2e/durability.test.ts',
+];
+
+/** Runs a command with its output passed through; resolves with the exit code and, when asked, the output. */
+function run(command, args, { env = process.env, keep = false } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', keep ? 'pipe' : 'inherit', 'inherit'] });
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      process.stdout.write(d);
+      out += d;
+    });
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
+  });
+}
+
+/** Per-file results and the assertion counts from tap's TAP output. */
+function summarise(name, { code, out }) {
+  const files = [...out.matchAll(/^(not )?ok \d+ - (\S+)/gm)];
+  const failed = files.filter((m) => m[1]).map((m) => m[2]);
+  const counts = [...out.matchAll(/^# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/gm)].at(-1);
+  const asserts = counts ? `${counts[2]}/${counts[1]} assertions passed` : 'no assertion counts (did tap start?)';
+  const line = `${name}: ${files.length - failed.length}/${files.length} files passed, ${asserts}`;
+  return { ok: code === 0, text: [line, ...failed.map((f) => `  failed: ${f}`)].join('\n') };
+}
+
+// tsx (esbuild, cached) compiles the test files instead of ts-node, which loads TypeScript's compiler
+// in every test process: scripts/tap-tsx.mjs, loaded through NODE_OPTIONS, switches them.
+const tapEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('./tap-tsx.mjs', import.meta.url).href}`.trim() };
+const tap = (args, env) => run(process.execPath, [fileURLToPath(new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url)), '--reporter=tap', ...args], { env, keep: true });
+
+const started = Date.now();
+// The e2e tests start dist/*.js: nothing runs on a stale build. The typecheck runs alongside (tsc is
+// single-threaded: two passes on two cores take the time of the longer one).
+const [build, typecheck] = await Promise.all([run(npm, ['run', 'build']), run(npm, ['run', 'typecheck'])]);
+if (build.code !== 0) {
+  console.error('\nnpm test: the build failed; no test ran');
+  process.exit(1);
+}
+const part = process.argv.find((a) => a.startsWith('--part='))?.slice('--part='.length);
+const extra = process.argv.slice(2).filter((a) => !a.startsWith('--part='));
+const parts = [];
+if (part !== 'sqlite') parts.push(summarise('MariaDB', await tap(extra, tapEnv)));
+if (part !== 'mariadb') parts.push(summarise('SQLite (TEST_STORE=sqlite)', await tap([...extra, ...SQLITE_FILES], { ...tapEnv, TEST_STORE: 'sqlite' })));
+
+const seconds = Math.round((Date.now() - started) / 1000);
+console.log(`\n== npm test, ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`);
+console.log(`typecheck: ${typecheck.code === 0 ? 'passed' : 'FAILED'}`);
+for (const p of parts) console.log(p.text);
+process.exit(typecheck.code === 0 && parts.every((p) => p.ok) ? 0 : 1);
