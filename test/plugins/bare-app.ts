@@ -1,6 +1,6 @@
 // A bare Fastify instance for testing one plugin with only what it depends on (STYLE.md §11).
 import { Writable } from 'node:stream';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import pino from 'pino';
 import type { Config } from '../../src/config.js';
 import configPlugin from '../../src/plugins/config.js';
@@ -28,7 +28,7 @@ export async function bareApp(t: Teardown, config: Config, plugins: FastifyPlugi
       cb();
     },
   });
-  const app = Fastify({ loggerInstance: pino({ level }, stream) });
+  const app = Fastify({ loggerInstance: pino({ level }, stream) as FastifyBaseLogger });
   t.teardown(() => app.close());
   await app.register(configPlugin, { config });
   for (const plugin of plugins) await app.register(plugin);

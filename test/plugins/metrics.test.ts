@@ -1,7 +1,9 @@
 // The metrics plugin on a bare instance: the registry and every metric, nothing else.
+import { AggregatorRegistry } from 'prom-client';
 import t from 'tap';
+import type { Metrics } from '../../src/ops/metrics.js';
 import metricsPlugin from '../../src/plugins/metrics.js';
-import { testConfig } from '../helpers/app.js';
+import { metricValue, testConfig } from '../helpers/app.js';
 import { bareApp, UNREACHABLE_DATABASE } from './bare-app.js';
 
 // Names and help texts are what dashboards, alerts and the README rely on: changing one is a change to users.
@@ -57,12 +59,26 @@ t.test('gauges read their sources at scrape time; until an owner sets one, nothi
   t.match(text, 'beacon_database_up 0');
 });
 
-t.test('WORKERS>1: the session count is shared with REDIS_URL (max over workers), else summed; database up is the min', async (t) => {
-  const local = await bareApp(t, testConfig(UNREACHABLE_DATABASE), [metricsPlugin]);
-  const shared = await bareApp(t, testConfig(UNREACHABLE_DATABASE, { REDIS_URL: 'redis://127.0.0.1:6379' }), [metricsPlugin]);
-  t.equal(local.app.metrics.sessionsActive.aggregator, 'sum');
-  t.equal(shared.app.metrics.sessionsActive.aggregator, 'max');
-  t.equal(local.app.metrics.databaseUp.aggregator, 'min');
+t.test('WORKERS>1: the session count is shared with REDIS_URL (not added up), else summed; the database is down if any worker says so', async (t) => {
+  /** Two workers' metrics as the cluster primary sums them. */
+  async function summed(env: Record<string, string>, set: (m: Metrics, worker: number) => void): Promise<string> {
+    const workers = [];
+    for (const worker of [0, 1]) {
+      const { app } = await bareApp(t, testConfig(UNREACHABLE_DATABASE, env), [metricsPlugin]);
+      set(app.metrics, worker);
+      workers.push(await app.metrics.registry.getMetricsAsJSON());
+    }
+    return AggregatorRegistry.aggregate(workers).metrics();
+  }
+  const sessions = (m: Metrics) => {
+    m.sources.sessionsActive = () => 5;
+  };
+  t.equal(metricValue(await summed({}, sessions), 'beacon_sessions_active'), 10, 'each worker its own sessions');
+  t.equal(metricValue(await summed({ REDIS_URL: 'redis://127.0.0.1:6379' }, sessions), 'beacon_sessions_active'), 5, 'the same sessions in Redis');
+  const text = await summed({}, (m, worker) => {
+    m.sources.databaseUp = () => worker;
+  });
+  t.equal(metricValue(text, 'beacon_database_up'), 0);
 });
 
 t.test('decorates nothing but the metrics', async (t) => {
