@@ -60,6 +60,13 @@ t.test('docs/operations.md names every metric the service registers, and only th
   t.same(listed.filter((n) => !served.includes(n)), [], 'the metrics table lists nothing that is not served');
 });
 
+t.test('docs/operations.md names every alert of deploy/prometheus/alerts.yml', async (t) => {
+  const alerts = [...read('deploy/prometheus/alerts.yml').matchAll(/^\s*- alert: (\S+)/gm)].map((m) => m[1] as string);
+  t.ok(alerts.length >= 5, `${alerts.length} alerts`);
+  const ops = read('docs/operations.md');
+  t.same(alerts.filter((a) => !ops.includes(`\`${a}\``)), [], 'every one named');
+});
+
 t.test('docs/architecture.md names every source file under src/, and none that is gone', async (t) => {
   const doc = read('docs/architecture.md');
   const files = filesUnder('src', (n) => n.endsWith('.ts'));
