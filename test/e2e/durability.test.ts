@@ -2,12 +2,11 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { CHROME_UA, TEST_SECRET } from '../helpers/app.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
-import { startService, until } from '../helpers/process.js';
+import { freePort, startService, until } from '../helpers/process.js';
 
 
 async function stats(db: TestDatabase): Promise<{ rows: number; distinct: number }> {
@@ -22,7 +21,7 @@ function start(t: Test, db: TestDatabase, dataDir: string, port: number, env: Re
 async function crashWithBufferedRows(t: Test, durability: 'memory' | 'disk') {
   const db = await freshDatabase(t);
   const dataDir = mkdtempSync(join(tmpdir(), `bi-${durability}-`));
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   // Nothing is flushed before the crash: a long interval and a size trigger above what is sent.
   const env = { BUFFER_DURABILITY: durability, FLUSH_INTERVAL_MS: '600000', FLUSH_MAX_ROWS: '5000' };
@@ -36,7 +35,13 @@ async function crashWithBufferedRows(t: Test, durability: 'memory' | 'disk') {
   await first.stop('SIGKILL');
   const second = start(t, db, dataDir, port, { BUFFER_DURABILITY: durability, FLUSH_INTERVAL_MS: '200' });
   t.ok(await second.ready(base), 'restarted');
-  await sleep(1000);
+  // Whatever the restart recovers (WAL, spool) is in the writer before /ready answers: once the writer
+  // holds nothing, it has all been written, and what is not in the table was lost.
+  const held = async () => {
+    const health = (await (await fetch(`${base}/health`)).json()) as { buffer: { rows: number }; spool: { rows: number } };
+    return health.buffer.rows + health.spool.rows;
+  };
+  t.ok(await until(async () => (await held()) === 0, 20_000), 'the writer holds nothing after the restart');
   return { db, dataDir, second };
 }
 

@@ -1,4 +1,4 @@
-// A TCP proxy between the service and MariaDB that a test can cut and heal.
+// A TCP proxy between the service and MariaDB (or Redis) that a test can cut and heal.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 export interface TcpProxy {
@@ -6,12 +6,15 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones (connection reset) until heal(). */
   cut(): void;
   heal(): void;
+  /** Open connections on which the server has answered at least once (a client that reconnected and was heard). */
+  answered(): number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort = 3306, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let open = true;
   const sockets = new Set<Socket>();
+  const heard = new Set<Socket>();
   const server: Server = createServer((client) => {
     if (!open) {
       client.resetAndDestroy();
@@ -25,6 +28,8 @@ export async function startTcpProxy(targetPort = 3306, targetHost = '127.0.0.1')
     }
     client.pipe(upstream);
     upstream.pipe(client);
+    upstream.once('data', () => heard.add(client));
+    client.on('close', () => heard.delete(client));
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
@@ -40,6 +45,7 @@ export async function startTcpProxy(targetPort = 3306, targetHost = '127.0.0.1')
     heal() {
       open = true;
     },
+    answered: () => heard.size,
     async close() {
       open = false;
       for (const s of sockets) s.destroy();
