@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
-import type { Config } from '../config.js';
-import { migrateMysql, type MigrationResult } from '../sinks/mysql-migrate.js';
+import { migrateMysql } from '../sinks/mysql-migrate.js';
 import { MysqlSink } from '../sinks/mysql-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { migrateSqlite } from '../sinks/sqlite-migrate.js';
@@ -15,10 +14,8 @@ declare module 'fastify' {
   }
 }
 
-/** Applies pending migrations to the configured store. */
-export function migrateStore(config: Pick<Config, 'store' | 'databaseUrl' | 'sqlitePath'>): Promise<MigrationResult> {
-  return config.store === 'mysql' ? migrateMysql(config.databaseUrl) : migrateSqlite(config.sqlitePath);
-}
+// Where migrate.ts, cluster.ts and tests have imported it from; its home is src/sinks.
+export { migrateStore } from '../sinks/migrate-store.js';
 
 // How long the start waits for the store's first answer before going on without it: a refused
 // connection or a wrong password answers at once; an address that drops packets would take the
