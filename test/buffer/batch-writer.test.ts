@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { BatchWriter } from '../../src/buffer/batch-writer.js';
+import { until } from '../helpers/process.js';
 import { SinkRejectedError, SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
 
 function row(n: number, approxBytes = 300): PageviewRow {
@@ -61,12 +62,13 @@ function writer(sink: Sink, opts: Partial<ConstructorParameters<typeof BatchWrit
 
 t.test('size trigger: flushes when flushMaxRows rows wait', async (t) => {
   const sink = new RecordingSink();
-  const { w } = writer(sink);
+  const { w, events } = writer(sink);
   for (let i = 0; i < 9; i++) w.push(row(i));
+  // "No flush for a while" has no event to wait for; a flush started by push would be done by now.
   await sleep(10);
   t.same(sink.batches, []);
   w.push(row(9));
-  await sleep(10);
+  t.ok(await until(async () => events.flushed.length === 1, 2000), 'flushed');
   t.same(sink.batches, [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]]);
 });
 
@@ -76,7 +78,7 @@ t.test('timer trigger: flushes a single row after the interval', async (t) => {
   w.start();
   t.teardown(() => w.stop());
   w.push(row(1));
-  await sleep(150);
+  t.ok(await until(async () => sink.batches.length > 0, 2000), 'flushed by the timer');
   t.same(sink.batches, [[1]]);
 });
 
@@ -85,10 +87,11 @@ t.test('a failed flush keeps its rows, in order, for the next attempt; no retry 
   sink.failNext = 1;
   const { w, events } = writer(sink);
   for (let i = 0; i < 10; i++) w.push(row(i));
-  await sleep(10);
+  t.ok(await until(async () => events.failed > 0, 2000), 'the flush failed');
   t.equal(events.failed, 1);
   t.equal(w.size, 10, 'rows kept');
   for (let i = 10; i < 25; i++) w.push(row(i));
+  // "No retry for a while" has no event to wait for: a retry started by push would be done by now.
   await sleep(10);
   t.equal(events.failed, 1, 'pushes do not retry while failing: the timer does');
   t.ok(await w.flush());
@@ -160,9 +163,12 @@ t.test('recovering from an outage while traffic goes on through the spool: every
     const pusher = setInterval(() => {
       for (let k = 0; k < 3; k++) if (w.push(row(pushed))) pushed++;
     }, 1);
-    await sleep(300);
+    // The outage lasts until the ring is full and rows have gone on to the spool for a while; the
+    // recovery, with traffic still arriving, until every row taken during the outage is stored.
+    t.ok(await until(async () => w.spooled >= 500, 10_000), `run ${run}: rows spooled during the outage`);
     down = false;
-    await sleep(1500);
+    const backlog = pushed;
+    t.ok(await until(async () => stored.length >= backlog, 20_000), `run ${run}: the outage's rows written while traffic went on`);
     clearInterval(pusher);
     const { left } = await w.drain(5000);
     w.stop();
@@ -186,7 +192,6 @@ t.test('a row refused, then an outage mid-split: the retry does not dead-letter 
     }
     sink.batches.push(rows.map((r) => Number(r.url.split('/').pop())));
   };
-  const { w } = writer(sink, { flushMaxRows: 100 });
   const events = { flushed: () => {}, flushFailed: () => {}, deadLettered: (_e: unknown, r: PageviewRow) => dead.push(r.url), spoolDamaged: () => {} };
   const w2 = new BatchWriter({ sink, capacity: 100, flushMaxRows: 100, flushIntervalMs: 60_000, spool: null, deadLetters: null, events, retryBaseMs: 5 });
   for (let i = 0; i < 8; i++) w2.push(row(i));
@@ -194,7 +199,7 @@ t.test('a row refused, then an outage mid-split: the retry does not dead-letter 
   t.equal(left, 0);
   t.same(dead, ['https://a.example/0'], 'dead-lettered once');
   t.same(sink.batches.flat().sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7]);
-  t.equal(w.size, 0);
+  t.equal(w2.size, 0);
 });
 
 t.test('drain keeps to its deadline even when a flush hangs', async (t) => {
