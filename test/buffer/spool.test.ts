@@ -112,7 +112,7 @@ t.test('appends during a slow fsync join the next write: one write waits at a ti
   let syncs = 0;
   proto.datasync = async function (this: unknown) {
     syncs++;
-    await sleep(20);
+    await sleep(20); // the slow disk itself, not a wait for something
     return original.call(this);
   };
   t.teardown(() => {
@@ -122,7 +122,7 @@ t.test('appends during a slow fsync join the next write: one write waits at a ti
   const durable: Promise<boolean>[] = [];
   for (let i = 0; i < 200; i++) {
     durable.push(spool.append([row(i)]).durable);
-    await sleep(1);
+    await sleep(1); // the input rate: one append per millisecond
   }
   t.ok((await Promise.all(durable)).every(Boolean), 'every append durable');
   t.ok(syncs < 40, `200 appends over ~${200} ms took ${syncs} fsyncs (about one per 20 ms fsync, not one per append)`);

@@ -6,6 +6,7 @@ import t from 'tap';
 import { BUNDLED_GEOIP_DB } from '../../src/config.js';
 import { GeoIp, GeoIpError } from '../../src/pipeline/geoip.js';
 import { buildMmdb } from '../helpers/mmdb-writer.js';
+import { until } from '../helpers/process.js';
 
 t.test('the bundled database resolves known addresses, IPv4 and IPv6', async (t) => {
   const geo = await GeoIp.open(BUNDLED_GEOIP_DB);
@@ -50,11 +51,13 @@ t.test('reload: picks up a changed file; a bad replacement keeps the database in
   t.teardown(() => geo.close());
   const reloads: string[] = [];
   geo.watch(50, () => reloads.push('ok'), () => reloads.push('failed'));
+  // fs.watchFile compares each look with its first, taken asynchronously and announced by nothing:
+  // a file replaced before that first look would be the baseline, and no change would be seen.
   await sleep(20);
   // Replaced atomically, as an updater should: rename over the old file.
   writeFileSync(file + '.new', buildMmdb([['203.0.113.0/24', { country_code: 'IT' }]]));
   renameSync(file + '.new', file);
-  for (let i = 0; i < 100 && reloads.length === 0; i++) await sleep(20);
+  await until(async () => reloads.length > 0, 2000, 20);
   t.same(reloads, ['ok']);
   t.equal(geo.country('203.0.113.9'), 'IT', 'the new file, in the ip-location-db shape');
   writeFileSync(file, 'garbage');
