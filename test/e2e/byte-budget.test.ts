@@ -15,6 +15,9 @@ import { CONTAINER_HEAP, sendLargeBeacons } from '../../bench/large-beacon.js';
 
 // Rows x size (~12 KB of heap each, ~230 MB) several times the default budget, within ~60 s here.
 const BEACONS = 20_000;
+// CPU-bound (about 35 s on a quiet 2-core machine, two to three times that on a busy one): a timeout
+// of its own, well past that, instead of the suite's.
+t.setTimeout(360_000);
 const SENDERS = 8;
 const RSS_LIMIT_MB = 300;
 
