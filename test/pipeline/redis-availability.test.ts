@@ -1,9 +1,10 @@
 // When the Redis session store tries Redis, and which error it reports when it does not.
+import type { Redis } from 'ioredis';
 import t from 'tap';
 import { RedisAvailability, SessionStoreUnavailableError } from '../../src/pipeline/redis-availability.js';
 
-function setup(status = 'ready') {
-  const client = { status };
+function setup(status: Redis['status'] = 'ready') {
+  const client: Pick<Redis, 'status'> = { status };
   let now = 1000;
   const availability = new RedisAvailability(client, () => now);
   return { client, availability, advance: (ms: number) => (now += ms) };
