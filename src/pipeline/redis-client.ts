@@ -1,12 +1,13 @@
 // Why ioredis, though its README calls its maintenance "best-effort" and points to node-redis
-// (issue 15; measured 2026-11-27 with ioredis 5.11.1 and 6.0.0, redis 6.3.1, Redis 7.0):
-// both send one EVALSHA per beacon, autopipelined; ioredis spends 12 us of CPU per call against
-// node-redis's 19-20 us; and ioredis's commandTimeout also ends a command already sent to a hung
-// Redis (node-redis's `timeout` only covers commands not yet written: a paused Redis held one 634
-// ms), which is what keeps a stalled Redis to one slow beacon. Costs accepted: on a dropped
-// connection ioredis abandons commands in flight and only commandTimeout rejects them (the store
-// refuses a client without it), and with autopipelining a command issued while disconnected
-// waits for the reconnect (the store checks the status first). Revisit if ioredis stops releasing.
+// (issue 15; measured 2026-11-27 with ioredis 5.11.1 and 6.0.0, redis 6.3.1, Redis 7.0): both send
+// one EVALSHA per beacon, autopipelined; ioredis spends 12-13 us of CPU per call, node-redis 19-20
+// (26-28 with a per-command timeout); and ioredis's commandTimeout also ends a command already sent
+// to a hung Redis, which keeps a stalled Redis to one slow beacon (node-redis's `timeout` only
+// covers commands not yet written: a paused Redis held one 634 ms). Costs accepted: commands in
+// flight when the connection drops are abandoned and only commandTimeout rejects them (node-redis:
+// at once), so the store refuses a client without one; with autopipelining a command issued while
+// disconnected waits for the reconnect despite enableOfflineQueue: false, so the store checks the
+// status first. Revisit if ioredis stops releasing (5.11.1 was June 2026, 6.0.0 July 2026).
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
