@@ -19,15 +19,21 @@ const SQLITE_FILES = [
   'test/e2e/durability.test.ts',
 ];
 
-/** Runs a command with its output passed through; resolves with the exit code and, when asked, the output. */
-function run(command, args, { env = process.env, keep = false } = {}) {
+/**
+ * Runs a command; resolves with the exit code and, when `keep`, its output. `echo: false` holds the
+ * output back (printed by the caller) instead of passing it through as it comes.
+ */
+function run(command, args, { env = process.env, keep = false, echo = true } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', keep ? 'pipe' : 'inherit', 'inherit'] });
+    const piped = keep || !echo;
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', piped ? 'pipe' : 'inherit', echo ? 'inherit' : 'pipe'] });
     let out = '';
-    child.stdout?.on('data', (d) => {
-      process.stdout.write(d);
+    const take = (d) => {
+      if (echo) process.stdout.write(d);
       out += d;
-    });
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
   });
 }
@@ -48,18 +54,23 @@ const tapEnv = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''
 const tap = (args, env) => run(process.execPath, [fileURLToPath(new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url)), '--reporter=tap', ...args], { env, keep: true });
 
 const started = Date.now();
-// The e2e tests start dist/*.js: nothing runs on a stale build. The typecheck runs alongside (tsc is
-// single-threaded: two passes on two cores take the time of the longer one).
-const [build, typecheck] = await Promise.all([run(npm, ['run', 'build']), run(npm, ['run', 'typecheck'])]);
+// The e2e tests start dist/*.js: nothing runs on a stale build. The typecheck (single-threaded tsc,
+// CPU-bound) runs alongside the tests, which mostly wait on sockets and processes.
+const build = await run(npm, ['run', 'build']);
 if (build.code !== 0) {
   console.error('\nnpm test: the build failed; no test ran');
   process.exit(1);
 }
+// Its output is held back and printed after the tests, where it does not cut into tap's.
+const typechecked = run(npm, ['run', '--silent', 'typecheck'], { echo: false });
 const part = process.argv.find((a) => a.startsWith('--part='))?.slice('--part='.length);
 const extra = process.argv.slice(2).filter((a) => !a.startsWith('--part='));
 const parts = [];
 if (part !== 'sqlite') parts.push(summarise('MariaDB', await tap(extra, tapEnv)));
 if (part !== 'mariadb') parts.push(summarise('SQLite (TEST_STORE=sqlite)', await tap([...extra, ...SQLITE_FILES], { ...tapEnv, TEST_STORE: 'sqlite' })));
+
+const typecheck = await typechecked;
+if (typecheck.code !== 0) console.log(`\n== typecheck (npm run typecheck)\n${typecheck.out}`);
 
 const seconds = Math.round((Date.now() - started) / 1000);
 console.log(`\n== npm test, ${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`);
