@@ -42,9 +42,13 @@ function run(command, args, { env = process.env, keep = false, echo = true } = {
 function summarise(name, { code, out }) {
   const files = [...out.matchAll(/^(not )?ok \d+ - (\S+)/gm)];
   const failed = files.filter((m) => m[1]).map((m) => m[2]);
-  const counts = [...out.matchAll(/^# \{ total: (\d+), pass: (\d+)(?:, fail: (\d+))?/gm)].at(-1);
-  const asserts = counts ? `${counts[2]}/${counts[1]} assertions passed` : 'no assertion counts (did tap start?)';
-  const line = `${name}: ${files.length - failed.length}/${files.length} files passed, ${asserts}`;
+  // tap's last line: "# { total: 737, pass: 736, skip: 1 }" (fail, skip and todo only when not 0).
+  const totals = [...out.matchAll(/^# \{ (total: \d+.*) \}$/gm)].at(-1)?.[1];
+  const count = Object.fromEntries([...(totals ?? '').matchAll(/(\w+): (\d+)/g)].map((m) => [m[1], Number(m[2])]));
+  const asserts = totals === undefined
+    ? 'no assertion counts (did tap start?)'
+    : `assertions: ${count.pass ?? 0} passed, ${count.fail ?? 0} failed${count.skip ? `, ${count.skip} skipped` : ''}${count.todo ? `, ${count.todo} todo` : ''}`;
+  const line = `${name}: ${files.length - failed.length}/${files.length} files passed; ${asserts}`;
   return { ok: code === 0, text: [line, ...failed.map((f) => `  failed: ${f}`)].join('\n') };
 }
 
