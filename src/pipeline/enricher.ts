@@ -23,9 +23,10 @@ export interface EnricherOptions {
 const CDN_COUNTRY = /^[A-Z]{2}$/;
 
 /**
- * What the server adds to every beacon of a request: time, the client address as stored, the
- * country, and the visitor hash. Worked out once per request; only the hash depends on the beacon
- * (on its site), and its inputs are held here so the item loop passes only the hostname.
+ * What the server adds to every beacon of a request: the agent (as the gate judged it), time, the
+ * client address as stored, the country and the visitor hash. Worked out once per request; only
+ * the hash depends on the beacon (on its site), so its inputs are held here and the item loop
+ * passes only the hostname.
  */
 class Enrichment {
   readonly agent: Agent;
@@ -45,8 +46,8 @@ class Enrichment {
   readonly #previousSalt: Buffer | undefined;
 
   constructor(
-    admission: Admission, now: number, clientIp: string | null, geoCountry: string | null, hashes: VisitorHashCache,
-    ip: string, ua: string, day: string, salt: Buffer, previousDay: string, previousSalt: Buffer | undefined,
+    ctx: RequestContext, admission: Admission, now: number, clientIp: string | null, geoCountry: string | null,
+    hashes: VisitorHashCache, day: string, salt: Buffer, previousDay: string, previousSalt: Buffer | undefined,
   ) {
     this.agent = admission.agent;
     this.isBot = admission.isBot;
@@ -56,8 +57,8 @@ class Enrichment {
     this.clientIp = clientIp;
     this.geoCountry = geoCountry;
     this.#hashes = hashes;
-    this.#ip = ip;
-    this.#ua = ua;
+    this.#ip = ctx.ip;
+    this.#ua = ctx.userAgent ?? '';
     this.#day = day;
     this.#salt = salt;
     this.#previousDay = previousDay;
@@ -108,7 +109,7 @@ export class Enricher {
     // An email proxy's address says where the proxy is, not the reader.
     const geoCountry = admission.openedMail ? null : this.#country(ctx);
     const clientIp = storedIp(ctx.ip, this.#o.ipStorage);
-    return new Enrichment(admission, now, clientIp, geoCountry, this.#hashes, ctx.ip, ctx.userAgent ?? '', day, salt, previousDay, previousSalt);
+    return new Enrichment(ctx, admission, now, clientIp, geoCountry, this.#hashes, day, salt, previousDay, previousSalt);
   }
 
   /** The UTC day of `now`, recomputed only when a day boundary is crossed. */
