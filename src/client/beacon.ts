@@ -18,23 +18,29 @@ export interface Beacon {
 /** A value as a string of at most n characters; null and undefined become ''. */
 export const cut = (v: unknown, n: number): string => (v == null ? '' : String(v)).slice(0, n);
 
-export function makeBeacon(w: Pick<Win, 'location' | 'innerWidth' | 'innerHeight'>, timestamp: number, type: BeaconType, referrer: string, name?: string, payload?: object): Beacon {
-  const b: Beacon = { type, url: w.location.href, referrer, viewportW: w.innerWidth, viewportH: w.innerHeight, timestamp };
+/** A beacon from the current page, or from `url` (a route being left reports under its own). */
+export function makeBeacon(w: Pick<Win, 'location' | 'innerWidth' | 'innerHeight'>, timestamp: number, type: BeaconType, referrer: string, name?: string, payload?: object, url?: string): Beacon {
+  const b: Beacon = { type, url: url || w.location.href, referrer, viewportW: w.innerWidth, viewportH: w.innerHeight, timestamp };
   if (name) b.name = name.slice(0, 64);
   if (payload) b.payload = payload;
   return b;
 }
 
-/** `window.beacon`'s props become the payload only when a plain object that serialises small. */
-export function eventPayload(props: unknown): object | undefined {
-  if (!props || typeof props != 'object') return;
-  // Plain: the prototype is null or some realm's Object.prototype (whose own prototype is null),
-  // so objects from another frame pass and arrays, dates and class instances do not.
-  const proto = Object.getPrototypeOf(props);
-  if (proto && Object.getPrototypeOf(proto)) return;
+/** `window.beacon`'s props become the payload only when a plain object that serialises small;
+ * other props (null and undefined aside) are dropped, the event still goes, and `warn` hears why. */
+export function eventPayload(props: unknown, warn: (problem: string) => void): object | undefined {
+  if (props == null) return;
+  let problem = 'not a plain object';
   try {
-    if (JSON.stringify(props).length <= MAX_PAYLOAD_CHARS) return props;
+    // Plain: the prototype is null or some realm's Object.prototype (whose own prototype is null),
+    // so objects from another frame pass and arrays, dates and class instances do not.
+    const proto = typeof props == 'object' && Object.getPrototypeOf(props);
+    if (proto !== false && !(proto && Object.getPrototypeOf(proto))) {
+      problem = 'over 8 KB';
+      if (JSON.stringify(props).length <= MAX_PAYLOAD_CHARS) return props as object;
+    }
   } catch (e) {
-    // cycles, BigInt: no payload
+    problem = 'not JSON'; // a cycle, a BigInt, a Proxy or getter that throws
   }
+  warn(problem);
 }

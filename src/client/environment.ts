@@ -19,11 +19,22 @@ export interface Loc {
 export interface Doc extends Listenable {
   referrer: string;
   visibilityState?: string;
+  /** True while speculation rules prerender the page; `prerenderingchange` fires on activation. */
+  prerendering?: boolean;
   baseURI?: string;
+}
+/** What the opt-in trackers read of a clicked link or a submitted form. */
+export interface Target {
+  closest?(selector: string): Target | null;
+  href?: string;
+  hostname?: string;
+  pathname?: string;
+  action?: string;
 }
 export interface Nav {
   doNotTrack?: string | null;
   globalPrivacyControl?: boolean;
+  webdriver?: boolean;
   sendBeacon?(url: string, data: unknown): boolean;
 }
 export interface Hist {
@@ -39,6 +50,7 @@ export interface PerfEntry {
   interactionId?: number;
   responseStart?: number;
   domContentLoadedEventEnd?: number;
+  activationStart?: number;
   loadEventEnd?: number;
 }
 export interface PerfObserverCtor {
@@ -63,5 +75,7 @@ export interface Win extends Listenable {
   PerformanceObserver?: PerfObserverCtor;
   Blob?: new (parts: string[], options: { type: string }) => unknown;
   fetch?(url: string, init: FetchInit): Promise<unknown>;
+  localStorage?: { getItem(key: string): string | null };
+  console?: { warn(...args: unknown[]): void };
   beacon?: unknown;
 }

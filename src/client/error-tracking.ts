@@ -26,13 +26,16 @@ export function errorPayload(message: unknown, source: unknown, line: unknown, c
 }
 
 /** Reports the page's uncaught errors and unhandled rejections through errorGate, except those
- * thrown by our own script (`ownSrc`): our bug is not the site's to see. */
+ * thrown by our own script (`ownSrc`): our bug is not the site's to see; and except those without
+ * a message. */
 export function trackErrors(w: Win, ownSrc: string | null | undefined, report: (p: ErrorPayload) => void): void {
   const gate = errorGate();
   const error = (message: unknown, source: unknown, line: unknown, column: unknown, stack: unknown): void => {
     if (source && source == ownSrc) return;
     const p = errorPayload(message, source, line, column, stack);
-    if (gate(p.message + '\n' + p.source + '\n' + p.line)) report(p);
+    // "Script error." is all a browser tells of another origin's error, and an empty message
+    // (Promise.reject(), reject(undefined)) tells nothing: rows nobody can act on.
+    if (p.message && p.message != 'Script error.' && gate(p.message + '\n' + p.source + '\n' + p.line)) report(p);
   };
   guard(() => {
     on(w, 'error', (e: { message?: string; filename?: string; lineno?: number; colno?: number; error?: { stack?: unknown } }) =>

@@ -1,19 +1,40 @@
 import type { Win } from './environment.js';
 import { on } from './guard.js';
 
-/** Calls `hidden` whenever the page is hidden (visibilitychange to hidden, or pagehide: the last
- * chance on mobile) with the milliseconds it was visible since the previous call. */
-export function onHidden(w: Win, now: () => number, hidden: (visibleMs: number) => void): void {
+/** Watches the page being seen. `shown(false)` runs once, when the page is first visible: now, or at
+ * the first visibilitychange to visible or prerenderingchange, so a prerendered or background page
+ * is not counted before anyone sees it, and never if nobody does; `shown(true)` at each restore from
+ * the back/forward cache (pageshow, persisted). `hidden(visibleMs)` runs at each hide of a shown page
+ * (visibilitychange to hidden, or pagehide: the last chance on mobile). The function returned gives
+ * the milliseconds visible since it was last called or the page last hidden. */
+export function watchPage(w: Win, now: () => number, shown: (restored: boolean) => void, hidden: (visibleMs: number) => void): () => number {
   const doc = w.document;
-  let visibleSince = doc.visibilityState == 'hidden' ? -1 : now();
-  const left = (): void => {
-    const visible = visibleSince >= 0 ? now() - visibleSince : 0;
-    visibleSince = -1;
-    hidden(visible);
+  let seen = false;
+  let since = -1; // visible since; -1 while hidden or not yet shown
+  const take = (stop?: boolean): number => {
+    const v = since < 0 ? 0 : now() - since;
+    if (since >= 0) since = stop ? -1 : now();
+    return v;
   };
-  on(doc, 'visibilitychange', () => {
-    if (doc.visibilityState == 'hidden') left();
-    else if (visibleSince < 0) visibleSince = now();
+  const show = (restored: boolean): void => {
+    seen = true;
+    since = now();
+    shown(restored);
+  };
+  const check = (): void => {
+    if (doc.visibilityState == 'hidden' || doc.prerendering) return;
+    if (!seen) show(false);
+    else if (since < 0) since = now();
+  };
+  const hide = (): void => {
+    if (seen) hidden(take(true));
+  };
+  on(doc, 'visibilitychange', () => (doc.visibilityState == 'hidden' ? hide() : check()));
+  on(doc, 'prerenderingchange', check);
+  on(w, 'pagehide', hide);
+  on(w, 'pageshow', (e: { persisted?: boolean }) => {
+    if (e.persisted && seen) show(true);
   });
-  on(w, 'pagehide', left);
+  check();
+  return take;
 }

@@ -1,16 +1,16 @@
-// Imports in the order the bundle should lay the modules out: it keeps the gzipped script as small
-// as it was when this was one file.
+// Imports in the order the bundle should lay the modules out: it keeps the gzipped script small.
 import { guard } from './guard.js';
-import { dntEnabled, isLocal } from './opt-out.js';
+import { dntEnabled, excluded, isLocal } from './opt-out.js';
 import { watchNavigation } from './navigation.js';
 import { trackErrors } from './error-tracking.js';
-import { cut, eventPayload, makeBeacon, type BeaconType } from './beacon.js';
+import { cut, eventPayload, makeBeacon, type Beacon, type BeaconType } from './beacon.js';
 import { createSender, resolveEndpoint, type Sender } from './sender.js';
 import { observeVitals, putMs, type Measures } from './vitals.js';
-import { onHidden } from './page-lifecycle.js';
+import { watchPage } from './page-lifecycle.js';
+import { trackAutoEvents, type AutoEvents } from './auto-events.js';
 import type { Win } from './environment.js';
 
-export interface Options {
+export interface Options extends AutoEvents {
   /** Default path of the endpoint on the script's origin (the server fills in COLLECT_PATH). */
   path: string;
   /** The script's own URL (`document.currentScript.src`); empty: the page's origin. */
@@ -21,6 +21,8 @@ export interface Options {
   respectDnt?: boolean;
   /** `data-include-localhost`: also send from localhost, 127/8, [::1] and file: pages. */
   includeLocalhost?: boolean;
+  /** `data-include-automation`: also send when navigator.webdriver says automation drives the browser. */
+  includeAutomation?: boolean;
   now?: () => number;
   /** Runs a function after the current task: beacons made until then share one request. */
   defer?: (fn: () => void) => void;
@@ -33,8 +35,10 @@ interface BeaconFn {
   v?: number;
 }
 
-/** Wires everything to a window: pageviews (load, SPA), errors, vitals and engagement, window.beacon.
- * Each tracker only reports; the beacon's common fields (referrer, time) are filled in here. */
+/** Wires everything to a window: pageviews (when first shown, SPA routes, bfcache restores), errors,
+ * vitals and engagement per route, window.beacon, the opt-in events. Each tracker only reports; the
+ * beacon's common fields (referrer, time) are filled in here. Until the page is first shown, beacons
+ * are held back, then sent after its pageview; a page never shown sends nothing. */
 export function start(w: Win, o: Options): void {
   const prior = w.beacon as BeaconFn | undefined;
   if (prior && prior.v) return; // the script included twice: the first one does the work
@@ -43,39 +47,64 @@ export function start(w: Win, o: Options): void {
   const loc = w.location;
   let sender: Sender | undefined;
   guard(() => {
-    if ((o.respectDnt && dntEnabled(w.navigator)) || (!o.includeLocalhost && isLocal(loc))) return;
+    if ((o.respectDnt && dntEnabled(w.navigator)) || (!o.includeLocalhost && isLocal(loc)) || excluded(w, o.includeAutomation)) return;
     sender = createSender(w, resolveEndpoint(o.path, o.src, o.endpoint, doc.baseURI || loc.href), o.defer || ((fn) => void Promise.resolve().then(fn)));
   });
   let referrer = doc.referrer;
-  const send = (type: BeaconType, name?: string, payload?: object): void => {
-    if (sender) sender.push(makeBeacon(w, now(), type, referrer, name, payload));
+  let held: Beacon[] | null = [];
+  const send = (type: BeaconType, name?: string, payload?: object, url?: string): void => {
+    if (!sender) return;
+    const b = makeBeacon(w, now(), type, referrer, name, payload, url);
+    if (held) held.push(b);
+    else sender.push(b);
   };
 
   if (sender) {
     const s = sender;
-    guard(() => send('pageview'));
+    const vitals = observeVitals(w);
+    // One performance row per route shown: its engaged time, and for the first route of a page load
+    // or bfcache restore its vitals (read once, at its first hide or when it is left).
+    const report = (visibleMs: number, url?: string): void => {
+      const p: Measures = {};
+      vitals.read(p);
+      putMs(p, 'engagementMs', visibleMs);
+      if (Object.keys(p).length) send('performance', '', p, url);
+    };
+    const take = watchPage(
+      w,
+      now,
+      (restored) => {
+        if (restored) vitals.restart();
+        const early = held || [];
+        held = null;
+        send('pageview');
+        early.forEach(s.push);
+      },
+      (visibleMs) => {
+        report(visibleMs);
+        s.flush(); // now: the page may be gone before the deferred flush
+      },
+    );
     watchNavigation(w, (previous) => {
+      if (held) return; // not shown yet: its first pageview will have the address it is shown at
+      report(take(), previous);
       referrer = previous;
       send('pageview');
     });
     trackErrors(w, o.src, (p) => send('error', '', p));
-    const vitals = observeVitals(w);
-    // Engagement (time visible) goes with every hide; the vitals only with the first.
-    onHidden(w, now, (visibleMs) => {
-      const p: Measures = {};
-      vitals(p);
-      putMs(p, 'engagementMs', visibleMs);
-      if (Object.keys(p).length) {
-        send('performance', '', p);
-        s.flush(); // now: the page may be gone before the deferred flush
-      }
-    });
+    trackAutoEvents(w, o, (name, url) => send('event', name, { url: cut(url, 1000) }));
   }
 
+  let warned = false;
   const api: BeaconFn = (name, props) =>
     guard(() => {
       const n = cut(name, 64);
-      if (n) send('event', n, eventPayload(props));
+      // Once a page: enough for the site's developer to see, no flood from a call in a loop.
+      if (n)
+        send('event', n, eventPayload(props, (problem) => {
+          if (!warned && w.console) w.console.warn('beacon: props ' + problem + ', event sent without them');
+          warned = true;
+        }));
     });
   api.v = 1;
   // Replay the stub's calls in order (after the load pageview, so the session opens with it).

@@ -5,18 +5,32 @@ import { guard } from './guard.js';
 /** A performance beacon's payload: whole milliseconds, and cls. */
 export type Measures = Record<string, number>;
 
-/** Sets p[k] to v in whole milliseconds, only when the browser measured it (v > 0). */
-export function putMs(p: Measures, k: string, v: number | undefined): void {
-  if (v && v > 0) p[k] = Math.round(v);
+/** Sets p[k] to v in whole milliseconds, only when the browser measured it (v > 0), counted from
+ * `from` (a prerendered page's activationStart, as web-vitals counts: what happened before is 0). */
+export function putMs(p: Measures, k: string, v: number | undefined, from = 0): void {
+  if (v && v > 0) p[k] = Math.round(Math.max(v - from, 0));
 }
 
-/** Starts the observers now, with buffered entries. The returned function adds the vitals to a
- * payload the first time it is called and nothing after: they are read once, when the page is
- * first hidden (navigation timings, lcp, cls, inp; what the browser cannot measure is left out). */
-export function observeVitals(w: Win): (p: Measures) => void {
+export interface Vitals {
+  /** Adds the vitals measured so far to p the first time it is called after a start, then nothing. */
+  read(p: Measures): void;
+  /** A new measurement, for a page restored from the back/forward cache: no navigation timings or
+   * LCP (nothing was loaded), INP and CLS from now on, as web-vitals does. */
+  restart(): void;
+}
+
+/** Starts the observers now, with buffered entries, for the page's first view: its vitals are read
+ * once, when the page is first hidden or left for another route (navigation timings, lcp, cls, inp;
+ * what the browser cannot measure is left out). A prerendered page's are counted from its activation
+ * and a page loaded hidden has no LCP, as web-vitals reports them. */
+export function observeVitals(w: Win): Vitals {
+  const doc = w.document;
+  const hiddenAtLoad = doc.visibilityState == 'hidden' && !doc.prerendering;
   let lcp = 0;
   let inp = 0;
-  const cls = clsTracker();
+  let cls = clsTracker();
+  let read = false;
+  let restored = false;
   const pending: (() => void)[] = [];
   const observe = (type: string, fn: (e: PerfEntry) => void): boolean => {
     try {
@@ -36,26 +50,39 @@ export function observeVitals(w: Win): (p: Measures) => void {
   const interaction = (e: PerfEntry): void => {
     if (e.interactionId || e.entryType == 'first-input') inp = Math.max(inp, e.duration);
   };
-  observe('largest-contentful-paint', (e) => (lcp = e.startTime));
-  const hasCls = observe('layout-shift', cls.add);
+  observe('largest-contentful-paint', (e) => {
+    if (!hiddenAtLoad && !restored) lcp = e.startTime;
+  });
+  const hasCls = observe('layout-shift', (e) => cls.add(e));
   // INP here is the slowest interaction (not web-vitals' p98); first-input covers browsers without 'event'.
   observe('event', interaction);
   observe('first-input', interaction);
 
-  let read = false;
-  return (p) => {
-    if (read) return;
-    read = true;
-    pending.forEach(guard);
-    guard(() => {
-      const perf = w.performance as { getEntriesByType(type: string): PerfEntry[] };
-      const nav = perf.getEntriesByType('navigation')[0] as PerfEntry;
-      putMs(p, 'ttfb', nav.responseStart);
-      putMs(p, 'domContentLoaded', nav.domContentLoadedEventEnd);
-      putMs(p, 'load', nav.loadEventEnd);
-    });
-    putMs(p, 'lcp', lcp);
-    if (hasCls) p.cls = cls.value();
-    putMs(p, 'inp', inp);
+  return {
+    read(p) {
+      if (read) return;
+      read = true;
+      pending.forEach(guard);
+      let activation = 0;
+      if (!restored)
+        guard(() => {
+          const perf = w.performance as { getEntriesByType(type: string): PerfEntry[] };
+          const nav = perf.getEntriesByType('navigation')[0] as PerfEntry;
+          activation = nav.activationStart || 0;
+          putMs(p, 'ttfb', nav.responseStart, activation);
+          putMs(p, 'domContentLoaded', nav.domContentLoadedEventEnd, activation);
+          putMs(p, 'load', nav.loadEventEnd, activation);
+        });
+      putMs(p, 'lcp', lcp, activation);
+      if (hasCls) p.cls = cls.value();
+      putMs(p, 'inp', inp);
+    },
+    restart() {
+      pending.forEach(guard); // entries of the page before it was cached are not the restored view's
+      restored = true;
+      read = false;
+      lcp = inp = 0;
+      cls = clsTracker();
+    },
   };
 }
