@@ -1,9 +1,9 @@
-// The real process (`node dist/server.js`, as users start it) with real signals: draining on SIGTERM,
-// refusing bad configuration, migrating, reloading GeoIP on SIGHUP, and starting with no configuration.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// The real process (`node dist/server.js`, as users start it) over the test's store: draining on
+// SIGTERM, migrating, reloading GeoIP on SIGHUP. Starting with bad or no configuration, which does
+// not depend on the store: server-start.test.ts.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from '../../src/sinks/sqlite-driver.js';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildTestApp, CHROME_UA, TEST_SECRET } from '../helpers/app.js';
@@ -50,21 +50,6 @@ t.test('SIGTERM with 5,000 buffered rows: the real process keeps taking beacons 
   t.match(service.output(), /buffer drained/);
 });
 
-t.test('bad configuration stops the real process at start, naming the variable', async (t) => {
-  const run = async (env: Record<string, string>) => {
-    const clean = { ...process.env };
-    delete clean.DATABASE_URL;
-    const { code, out } = await runScript('dist/server.js', { ...clean, ...env });
-    return { code, stderr: out };
-  };
-  const badDb = await run({ DATABASE_URL: 'postgres://localhost/x' });
-  t.equal(badDb.code, 1);
-  t.match(badDb.stderr, /DATABASE_URL has scheme postgres: expected mysql:\/\/.* or sqlite:PATH/);
-  const badPort = await run({ DATABASE_URL: 'mysql://root@127.0.0.1:3306/x', PORT: 'eighty' });
-  t.equal(badPort.code, 1);
-  t.match(badPort.stderr, /PORT must be an integer/);
-});
-
 t.test('npm run migrate (the real script) migrates and reports the version', async (t) => {
   const db = await freshDatabase(t);
   const run = () => runScript('dist/migrate.js', { ...process.env, DATABASE_URL: db.url });
@@ -103,28 +88,4 @@ t.test('GeoIP over HTTP with only TRUST_PROXY set, and SIGHUP reloading the data
   t.same(countries.map((r) => r.geo_country), ['DE', 'IT']);
   t.equal(service.child.exitCode, null, 'SIGHUP did not stop the service');
   t.equal(await service.stop('SIGTERM'), 0);
-});
-
-t.test('zero configuration: no database settings, no ALLOWED_ORIGINS: it warns, accepts, and the SQLite file has the rows and sessions after SIGTERM', async (t) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bi-zero-'));
-  const port = await freePort();
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-  delete env.ALLOWED_ORIGINS;
-  delete env.HASH_SECRET;
-  const service = startService(t, env);
-  const base = `http://127.0.0.1:${port}`;
-  t.ok(await service.ready(base), 'started');
-  t.match(service.output(), /ALLOWED_ORIGINS is unset/);
-  t.match(service.output(), new RegExp(`store ready: sqlite ${join(dataDir, 'analytics.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-  for (const url of ['https://example.com/', 'https://example.com/pricing']) {
-    const res = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url }), headers: { 'user-agent': CHROME_UA, origin: 'https://example.com' } });
-    t.equal(res.status, 204);
-  }
-  t.equal(await service.stop('SIGTERM'), 0);
-  const db = new Database(join(dataDir, 'analytics.db'), { readonly: true });
-  t.teardown(() => db.close());
-  t.same((db.prepare('SELECT url FROM pageviews ORDER BY id').all() as { url: string }[]).map((r) => r.url), ['https://example.com/', 'https://example.com/pricing']);
-  t.match(db.prepare('SELECT pageviews, exit_url FROM sessions').all(), [{ pageviews: 2, exit_url: 'https://example.com/pricing' }]);
-  t.ok(readFileSync(join(dataDir, 'secret'), 'utf8').trim().length >= 32, 'a secret was generated');
 });
