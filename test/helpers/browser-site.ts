@@ -19,7 +19,7 @@ export const HOSTS = '--host-resolver-rules=MAP site.test 127.0.0.1, MAP collect
 // process, which would otherwise say "HeadlessChrome" and be dropped as a bot.
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', HOSTS, `--user-agent=${BROWSER_UA}`];
 
-interface Test {
+export interface Test {
   teardown(fn: () => unknown): void;
   comment(...args: unknown[]): void;
 }
@@ -38,16 +38,18 @@ export interface Site {
   launch(options?: { bfcache?: boolean }): Promise<Browser>;
 }
 
-/** Serves `pages(site)` by path (query ignored; anything else 404) and starts the service for them. */
-export async function browserSite(t: Test, pages: (site: Site) => Record<string, string>): Promise<Site> {
+/** Serves `pages(site)` by path (query ignored), else what `dynamic` answers for the path and query
+ * (as text), else 404; and starts the service for them. */
+export async function browserSite(t: Test, pages: (site: Site) => Record<string, string>, dynamic?: (pathAndQuery: string) => string | undefined): Promise<Site> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (see .ci/run)`);
   let collector = '';
   let served: Record<string, string> = {};
   const server = createServer((req, res) => {
     const page = served[new URL(req.url ?? '/', 'http://x').pathname];
+    const text = page === undefined && dynamic ? dynamic(req.url ?? '/') : undefined;
     // No cache-control: no-store, which would keep pages out of the back/forward cache.
-    res.writeHead(page === undefined ? 404 : 200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(page ?? 'not found');
+    res.writeHead(page === undefined && text === undefined ? 404 : 200, { 'content-type': `text/${page === undefined ? 'plain' : 'html'}; charset=utf-8` });
+    res.end(page ?? text ?? 'not found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise((resolve) => server.close(resolve)));
