@@ -25,7 +25,8 @@ if (!existsSync(CHROMIUM)) {
     let collectorOrigin = '';
     const site = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(template.replaceAll('http://localhost:3006', collectorOrigin));
+      // data-include-automation: Playwright's Chromium says navigator.webdriver, which the script otherwise skips.
+      res.end(template.replaceAll('http://localhost:3006', collectorOrigin).replace(' data-include-localhost>', ' data-include-localhost data-include-automation>'));
     });
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
     t.teardown(() => new Promise((resolve) => site.close(resolve)));

@@ -14,7 +14,8 @@ import { until } from './process.js';
 export const CHROMIUM = '/usr/bin/chromium';
 // A regular desktop Chrome agent: Chromium's own "HeadlessChrome" agent is rightly dropped as a bot.
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
-export const HOSTS = '--host-resolver-rules=MAP site.test 127.0.0.1, MAP collector.test 127.0.0.1';
+// other.test: the site's server under a third name, for a cross-origin script.
+export const HOSTS = '--host-resolver-rules=MAP site.test 127.0.0.1, MAP collector.test 127.0.0.1, MAP other.test 127.0.0.1';
 // Browser-wide, not only per page: a beacon sent while the page unloads leaves from the browser
 // process, which would otherwise say "HeadlessChrome" and be dropped as a bot.
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', HOSTS, `--user-agent=${BROWSER_UA}`];
