@@ -22,7 +22,7 @@ export interface Vitals {
 /** Starts the observers now, with buffered entries, for the page's first view: its vitals are read
  * once, when the page is first hidden or left for another route (navigation timings, lcp, cls, inp;
  * what the browser cannot measure is left out). A prerendered page's are counted from its activation
- * and a page loaded hidden has no LCP, as web-vitals reports them. */
+ * and a page loaded hidden has no LCP or CLS, as web-vitals reports them. */
 export function observeVitals(w: Win): Vitals {
   const doc = w.document;
   const hiddenAtLoad = doc.visibilityState == 'hidden' && !doc.prerendering;
@@ -53,7 +53,8 @@ export function observeVitals(w: Win): Vitals {
   observe('largest-contentful-paint', (e) => {
     if (!hiddenAtLoad && !restored) lcp = e.startTime;
   });
-  const hasCls = observe('layout-shift', (e) => cls.add(e));
+  // web-vitals reports CLS only after a first contentful paint seen visible: none for a hidden load.
+  const hasCls = !hiddenAtLoad && observe('layout-shift', (e) => cls.add(e));
   // INP here is the slowest interaction (not web-vitals' p98); first-input covers browsers without 'event'.
   observe('event', interaction);
   observe('first-input', interaction);

@@ -54,14 +54,15 @@ t.test('prerendered: counted at activation, at the address it is shown at; vital
   t.same(f.beacons().at(-1)?.payload, { ttfb: 0, domContentLoaded: 0, load: 200, lcp: 0, cls: 0, engagementMs: 2000 }, 'what happened before activation is 0, as web-vitals counts it');
 });
 
-t.test('loaded hidden: no LCP (web-vitals reports none); a page shown at load keeps its LCP', async (t) => {
+t.test('loaded hidden: no LCP or CLS (web-vitals reports none); a page shown at load keeps them', async (t) => {
   const hidden = fakeWindow({ hidden: true });
   start(hidden.w, hidden.options());
   hidden.emit('largest-contentful-paint', [{ startTime: 300 }]);
+  hidden.emit('layout-shift', [{ startTime: 100, value: 0.1 }]);
   hidden.setHidden(false);
   hidden.advance(100);
   hidden.setHidden(true);
-  t.same(hidden.beacons().at(-1)?.payload, { cls: 0, engagementMs: 100 });
+  t.same(hidden.beacons().at(-1)?.payload, { engagementMs: 100 });
   const shown = fakeWindow();
   start(shown.w, shown.options());
   shown.emit('largest-contentful-paint', [{ startTime: 300 }]);
