@@ -1,32 +1,35 @@
 import type { Hist, Loc, Win } from './environment.js';
 import { guard, on } from './guard.js';
 
-/** The address a URL stands for as a page. A fragment is part of it only when it looks like a hash
- * route (#/… or #!…); a jump to an anchor (#section) stays on the page it was made from, even when
- * that page is a hash route, and otherwise loses its fragment. */
-export function pageAddress(href: string, previous: string): string {
-  const i = href.indexOf('#');
-  if (i < 0 || /^#[/!]/.test(href.slice(i))) return href;
-  const page = href.slice(0, i);
-  return page == previous.split('#')[0] ? previous : page;
-}
+/** A URL before its fragment, the fragment, and whether a fragment is a hash route (#/… or #!…)
+ * rather than an anchor (#section). */
+const before = (href: string): string => href.split('#')[0] as string;
+const fragment = (href: string): string => href.slice(before(href).length);
+const isRoute = (f: string): boolean => /^#[/!]/.test(f);
 
-/** The SPA rule: pushState and popstate count a changed page address (a query change too: the
- * router made a history entry for it, as for ?page=2), replaceState only a changed path (routers
- * use it to rewrite filters, sort orders and scroll state, which are not a new page). */
+/** The SPA rule, from the address of the page we are on (`prev.href`, as its pageview had it):
+ * pushState and popstate count a new path or query (a query too: the router made a history entry
+ * for it, as for ?page=2) or a new hash route; replaceState only a new path (routers use it to
+ * rewrite filters, sort orders and scroll state, which are not a new page). An anchor (#section), or
+ * dropping one, is never a page, even after a hash route; leaving a hash route for no fragment is. */
 export function isNewPage(prev: { href: string; pathname: string }, loc: Loc, pathOnly: boolean): boolean {
-  return pathOnly ? loc.pathname != prev.pathname : pageAddress(loc.href, prev.href) != prev.href;
+  if (pathOnly) return loc.pathname != prev.pathname;
+  const f = fragment(loc.href);
+  const was = fragment(prev.href);
+  return before(loc.href) != before(prev.href) || (isRoute(f) ? f != was : !f && isRoute(was));
 }
 
 /** Calls `newPage` with the previous page's address whenever an SPA moves to a new page (isNewPage):
  * history.pushState/replaceState are wrapped and popstate (which fragment changes fire too) is
- * listened to. */
-export function watchNavigation(w: Win, newPage: (previousHref: string) => void): void {
+ * listened to. Returns the current page's address: the URL of its pageview, or the URL a
+ * replaceState gave it; an anchor jump leaves it as it was. */
+export function watchNavigation(w: Win, newPage: (previousHref: string) => void): () => string {
   const loc = w.location;
-  let last = { href: pageAddress(loc.href, ''), pathname: loc.pathname };
+  let last = { href: loc.href, pathname: loc.pathname };
   const route = (pathOnly: boolean): void => {
-    if (isNewPage(last, loc, pathOnly)) newPage(last.href);
-    last = { href: pageAddress(loc.href, last.href), pathname: loc.pathname };
+    const isNew = isNewPage(last, loc, pathOnly);
+    if (isNew) newPage(last.href);
+    if (isNew || before(loc.href) != before(last.href)) last = { href: loc.href, pathname: loc.pathname };
   };
   guard(() => {
     const h = w.history as Hist;
@@ -42,4 +45,5 @@ export function watchNavigation(w: Win, newPage: (previousHref: string) => void)
     });
   });
   guard(() => on(w, 'popstate', () => route(false)));
+  return () => last.href;
 }

@@ -70,6 +70,13 @@ export function start(w: Win, o: Options): void {
       putMs(p, 'engagementMs', visibleMs);
       if (Object.keys(p).length) send('performance', '', p, url);
     };
+    // Declared before watchPage, whose callbacks use it; its own runs only after start returns.
+    const address = watchNavigation(w, (previous) => {
+      if (held) return; // not shown yet: its first pageview will have the address it is shown at
+      report(take(), previous);
+      referrer = previous;
+      send('pageview');
+    });
     const take = watchPage(
       w,
       now,
@@ -81,16 +88,10 @@ export function start(w: Win, o: Options): void {
         early.forEach(s.push);
       },
       (visibleMs) => {
-        report(visibleMs);
+        report(visibleMs, address());
         s.flush(); // now: the page may be gone before the deferred flush
       },
     );
-    watchNavigation(w, (previous) => {
-      if (held) return; // not shown yet: its first pageview will have the address it is shown at
-      report(take(), previous);
-      referrer = previous;
-      send('pageview');
-    });
     trackErrors(w, o.src, (p) => send('error', '', p));
     trackAutoEvents(w, o, (name, url) => send('event', name, { url: cut(url, 1000) }));
   }

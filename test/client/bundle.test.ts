@@ -22,9 +22,10 @@ t.test('the build: small, one IIFE, the path token intact once', async (t) => {
   const gzipped = gzipSync(built).length;
   t.ok(gzipped < 3072, `${gzipped} bytes gzipped`);
   // Issue 16 asked for 2.5 KB with visibility, prerender, bfcache, per-route rows, opt-outs and the
-  // opt-in events; esbuild's minifier leaves it at about 2.9 KB (docs/collector-script.md, "Size").
-  // This budget keeps it from growing unnoticed.
-  t.ok(gzipped <= 3000, `${gzipped} bytes gzipped, at most 3,000`);
+  // opt-in events; with esbuild's minifier they cost about 770 bytes over the 2,253 before
+  // (docs/collector-script.md, "Size"). This budget, 15 bytes over today's, keeps it from growing
+  // unnoticed: raise it on purpose.
+  t.ok(gzipped <= 3040, `${gzipped} bytes gzipped, at most 3,040`);
   t.match(printed, new RegExp(`${Buffer.byteLength(built)} bytes, ${gzipped} gzipped`), 'the script prints both sizes');
   t.equal(built.split(TOKEN).length - 1, 1, 'the server replaces exactly one literal');
   t.notMatch(built, /\bimport\b|\bexport\b|sourceMappingURL/, 'a classic script, nothing to fetch');

@@ -1,15 +1,20 @@
 // Which URL changes are pages (src/client/navigation.ts) and the rows an SPA's routes leave.
 import t from 'tap';
-import { pageAddress } from '../../src/client/navigation.js';
+import { isNewPage } from '../../src/client/navigation.js';
 import { start } from '../../src/client/start.js';
 import { fakeWindow, PAGE } from './fake-window.js';
 
-t.test('pageAddress: hash routes are part of the address, anchors are not, and stay on the page they jump in', async (t) => {
-  t.equal(pageAddress('https://a.example/x#/h1', ''), 'https://a.example/x#/h1');
-  t.equal(pageAddress('https://a.example/x#!/h1', ''), 'https://a.example/x#!/h1');
-  t.equal(pageAddress('https://a.example/x#top', ''), 'https://a.example/x', 'a landing with an anchor: the page without it');
-  t.equal(pageAddress('https://a.example/x#section', 'https://a.example/x#/h1'), 'https://a.example/x#/h1', 'an anchor after a hash route: still that route');
-  t.equal(pageAddress('https://a.example/y#section', 'https://a.example/x#/h1'), 'https://a.example/y', 'an anchor on another page: that page');
+t.test('isNewPage: hash routes are pages, anchors never, even after a hash route or when dropped', async (t) => {
+  const at = (href: string) => ({ href, pathname: new URL(href).pathname, hostname: 'a.example', protocol: 'https:' });
+  const isNew = (from: string, to: string) => isNewPage(at(from), at(to), false);
+  t.ok(isNew('https://a.example/x', 'https://a.example/x#/h1'), 'a hash route');
+  t.ok(isNew('https://a.example/x#/h1', 'https://a.example/x#!/h2'), 'another hash route');
+  t.ok(isNew('https://a.example/x#/h1', 'https://a.example/x'), 'leaving a hash route for the root');
+  t.notOk(isNew('https://a.example/x#/h1', 'https://a.example/x#section'), 'an anchor after a hash route');
+  t.notOk(isNew('https://a.example/x', 'https://a.example/x#section'), 'an anchor');
+  t.notOk(isNew('https://a.example/x#top', 'https://a.example/x'), 'an anchor dropped');
+  t.notOk(isNew('https://a.example/x#top', 'https://a.example/x#faq'), 'another anchor');
+  t.ok(isNew('https://a.example/x#top', 'https://a.example/y#top'), 'another path, whatever the fragment');
 });
 
 t.test('routes: each left route reports its own engaged time under its own URL; the landing route its load vitals', async (t) => {
@@ -29,6 +34,8 @@ t.test('routes: each left route reports its own engaged time under its own URL; 
   f.moveTo('https://shop.example/cart#/step-1'); // back from the anchor: the same route
   f.w.fire('popstate');
   f.advance(250);
+  f.moveTo('https://shop.example/cart#faq'); // hidden while at an anchor: the row still goes under the route
+  f.w.fire('popstate');
   f.setHidden(true);
   f.tick();
   t.same(
