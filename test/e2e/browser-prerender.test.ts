@@ -62,9 +62,9 @@ async function prerenderSite(t: Test) {
 t.test('prerendered and never shown: nothing stored for it', async (t) => {
   const { site, reports, open } = await prerenderSite(t);
   open(`${site.origin}/start`);
-  t.ok(await until(async () => reports.length > 0, 20_000, 100), 'the prerendered page ran');
+  t.ok(await until(async () => reports.length > 0, 30_000, 100), 'the prerendered page ran');
   t.same(reports, ['/ran?prerendering=true&script=function'], 'while prerendering, with the collector loaded');
-  await site.waitFor('the start pageview', (r) => r.some((x) => x.url === `${site.origin}/start`));
+  await site.waitFor('the start pageview', (r) => r.some((x) => x.url === `${site.origin}/start`), 30_000);
   await new Promise((resolve) => setTimeout(resolve, 1500)); // what the old script sent at load had arrived by now
   const rows = await site.rows();
   t.same(rows.filter((r) => r.url.endsWith('/pre')).map((r) => r.type), [], 'no pageview, no row at all for /pre');
@@ -74,7 +74,8 @@ t.test('prerendered, then shown: one pageview at activation, vitals from activat
   const { site, reports, open } = await prerenderSite(t);
   const pre = `${site.origin}/pre`;
   open(`${site.origin}/start?go`);
-  await site.waitFor('the activated pageview', (r) => r.some((x) => x.url === pre && x.type === 'pageview'));
+  // Chromium's start, the prerender and the activation: seconds on a busy machine.
+  await site.waitFor('the activated pageview', (r) => r.some((x) => x.url === pre && x.type === 'pageview'), 30_000);
   t.equal(reports[0], '/ran?prerendering=true&script=function', 'it was prerendered');
   // /pre leaves for /end once shown: its pagehide sends its performance row.
   const rows = await site.waitFor('the performance row of /pre', (r) => r.some((x) => x.url === pre && x.type === 'performance'));
