@@ -70,7 +70,8 @@ export function start(w: Win, o: Options): void {
       putMs(p, 'engagementMs', visibleMs);
       if (Object.keys(p).length) send('performance', '', p, url);
     };
-    // Declared before watchPage, whose callbacks use it; its own runs only after start returns.
+    // Before watchPage, whose hide callback reads the address; this callback's `take` (declared
+    // below) is only called at a later navigation.
     const address = watchNavigation(w, (previous) => {
       if (held) return; // not shown yet: its first pageview will have the address it is shown at
       report(take(), previous);
