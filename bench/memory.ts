@@ -1,5 +1,5 @@
 // Peak memory with the database away while large valid beacons arrive at full speed, and whether
-// every one of them is stored once it is back (README, "When the database is away").
+// every one of them is stored once it is back (docs/operations.md, "When the database is away").
 // `npm run bench:memory` (BEACONS, SENDERS to change the run; any service variable passes through,
 // e.g. BUFFER_MAX_BYTES=268435456 npm run bench:memory).
 import { spawn } from 'node:child_process';

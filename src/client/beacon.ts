@@ -3,7 +3,7 @@ import { MAX_PAYLOAD_CHARS } from './limits.js';
 
 export type BeaconType = 'pageview' | 'event' | 'click' | 'error' | 'performance';
 
-/** One item of the wire format (DESIGN.md, "Contract: wire format"). */
+/** One item of the wire format (docs/wire-format.md). */
 export interface Beacon {
   type: BeaconType;
   url: string;

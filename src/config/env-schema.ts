@@ -7,7 +7,7 @@ const LogLevel = Type.Union(
 // Query parameters that commonly carry secrets or personal data (reset tokens, emails, API keys).
 export const DEFAULT_QUERY_STRIP = 'token,password,passwd,secret,key,api_key,auth,code,email,session,sid';
 
-/** The environment variables this build reads (DESIGN.md, "Contract: configuration"). */
+/** The environment variables this build reads (README, "Configuration"). */
 export const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3006 }),
   HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),

@@ -10,7 +10,7 @@ const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payl
 
 /**
  * The service's Prometheus registry and every metric in it, each labelled series present from the
- * start. Every metric of the service is named beacon_* (renamed once, mapping in the README): one
+ * start. Every metric of the service is named beacon_* (renamed once, mapping in docs/operations.md): one
  * prefix tells them from other jobs' in a shared Prometheus. test/ops/metric-names.test.ts keeps it so.
  * `sharedSessions` (REDIS_URL): every worker reports the same session count, not its own.
  */

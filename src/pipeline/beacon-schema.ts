@@ -1,4 +1,4 @@
-// The wire format's field table (DESIGN.md, "Contract: wire format") as TypeBox schemas.
+// The wire format's field table (docs/wire-format.md) as TypeBox schemas.
 import { Type, type Static } from '@sinclair/typebox';
 
 export const BEACON_TYPES = ['pageview', 'event', 'click', 'error', 'performance'] as const;

@@ -1,4 +1,4 @@
-// The sanitising rule of DESIGN.md ("Wire format", "Sanitising"), as pure string functions.
+// The sanitising rule of docs/wire-format.md (sanitising), as pure string functions.
 
 // C0 and C1 control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;

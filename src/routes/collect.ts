@@ -18,7 +18,7 @@ function reasonFor(err: FastifyError): RejectReason {
   }
 }
 
-// The smallest transparent GIF (1x1, 43 bytes).
+// The smallest transparent GIF (1x1, 42 bytes).
 export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 /**

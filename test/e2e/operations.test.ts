@@ -35,7 +35,7 @@ t.test('ADMIN_HOST: the real process binds the admin port to that address only',
   t.equal(await service.stop(), 0);
 });
 
-t.test('a body trickled one byte a second is cut off within the 10 s the README promises', async (t) => {
+t.test('a body trickled one byte a second is cut off within the 10 s docs/operations.md promises', async (t) => {
   const h = await buildTestApp(t);
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   const socket = connect((h.app.server.address() as { port: number }).port, '127.0.0.1');
