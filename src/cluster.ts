@@ -7,7 +7,7 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
 import { buildApp } from './app.js';
 import { holdsSpooledRows, workerSpoolDir } from './buffer/spool-layout.js';
 import type { Config } from './config.js';
-import { migrateStore } from './plugins/sink.js';
+import { migrateStore } from './sinks/migrate-store.js';
 
 /** The variable that tells a forked worker its index (its spool directory is `worker-INDEX`). */
 export const WORKER_INDEX_VAR = 'BEACON_WORKER_INDEX';

@@ -1,6 +1,6 @@
 // `npm run migrate`: applies pending migrations to the configured store and exits.
 import { ConfigError, loadConfig } from './config.js';
-import { migrateStore } from './plugins/sink.js';
+import { migrateStore } from './sinks/migrate-store.js';
 
 try {
   const { config } = loadConfig(process.env);

@@ -1,11 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RejectReason } from '../pipeline/collector.js';
+import { REJECT_REASONS } from '../pipeline/ingest-events.js';
 
-// Reasons whose feature exists in this build: pre-created at 0 so dashboards see every series.
-const ACTIVE_REASONS: RejectReason[] = [
-  'invalid_json', 'invalid_schema', 'invalid_url', 'unsupported_type', 'too_large', 'origin', 'bot', 'dnt', 'excluded_ip',
-  'rate_limited', 'overflow', 'error',
-];
 const FIELDS = ['name', 'referrer', 'timestamp', 'viewportW', 'viewportH', 'payload'];
 
 /**
@@ -103,7 +98,8 @@ export function createMetrics(sharedSessions: boolean) {
       },
     }),
   };
-  for (const reason of ACTIVE_REASONS) m.rejected.inc({ reason }, 0);
+  // Every reason pre-created at 0 so dashboards see every series.
+  for (const reason of REJECT_REASONS) m.rejected.inc({ reason }, 0);
   for (const field of FIELDS) m.fieldsDropped.inc({ field }, 0);
   for (const reason of ['refused', 'unreadable']) m.deadLetterRows.inc({ reason }, 0);
   return m;

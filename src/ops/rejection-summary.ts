@@ -1,3 +1,6 @@
+// A detail can carry what a sender chose (an Origin header of up to 16 KB): the logged example is cut.
+const MAX_EXAMPLE_CHARS = 200;
+
 /** One summary line: `count` beacons rejected for `reason` over `seconds`, with the first one's detail. */
 export interface RejectionLine {
   reason: string;
@@ -46,7 +49,7 @@ export class RejectionSummary {
       pending.count += count;
       return;
     }
-    this.#pending.set(reason, { count, example: this.#o.redact(detail), since: this.#o.clock() });
+    this.#pending.set(reason, { count, example: this.#o.redact(detail.slice(0, MAX_EXAMPLE_CHARS)), since: this.#o.clock() });
     // After close nothing would report it later: say it now.
     if (this.#closed) this.flush();
     else this.#arm();

@@ -68,7 +68,8 @@ function decodeJson(body: Buffer): Decoded {
  * percent-encoded as the form's only key. A genuine form starts with a field name, never `{`/`[`.
  */
 function decodeForm(body: Buffer): Decoded {
-  const text = body.toString('utf8');
+  let text = body.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a file saved with a BOM, sent by `curl -d @file`
   const json = jsonContainer(text);
   if (json !== undefined) return shape(json, body);
   const fields = new URLSearchParams(text);

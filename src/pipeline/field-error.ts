@@ -9,7 +9,7 @@ const SHOWN_VALUE = 32;
  * Runs only for a broken item, never for a good one.
  */
 export function describeFieldError(error: ValueError): string {
-  const field = error.path.split('/')[1] || 'item';
+  const field = (error.path.split('/')[1] || 'item').slice(0, 32); // a key is the sender's text
   return `${field}: ${rule(error)}`;
 }
 

@@ -61,7 +61,7 @@ export class RequestGate {
   admit(count: number, ctx: RequestContext, events: IngestEvents, dryRun: boolean): Admission | null {
     // sendBeacon with text/plain skips the preflight, so the origin is enforced here, not by CORS.
     if (ctx.origin === undefined ? this.#requireOrigin : this.#origins !== null && !this.#origins.has(ctx.origin)) {
-      events.rejected('origin', count, `origin ${ctx.origin ?? '(none)'} not allowed`);
+      events.rejected('origin', count, `origin ${ctx.origin === undefined ? '(none)' : ctx.origin.slice(0, 120)} not allowed`);
       return null;
     }
     if (this.#excludeIps !== null && this.#excludeIps.check(ctx.ip, isIPv6(ctx.ip) ? 'ipv6' : 'ipv4')) {

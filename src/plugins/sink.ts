@@ -15,7 +15,6 @@ declare module 'fastify' {
 }
 
 // Where migrate.ts, cluster.ts and tests have imported it from; its home is src/sinks.
-export { migrateStore } from '../sinks/migrate-store.js';
 
 // How long the start waits for the store's first answer before going on without it: a refused
 // connection or a wrong password answers at once; an address that drops packets would take the

@@ -8,7 +8,7 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { BatchWriter, type WriterEvents } from '../../src/buffer/batch-writer.js';
 import { DeadLetters } from '../../src/buffer/dead-letters.js';
 import { loadConfig } from '../../src/config.js';
-import { migrateStore } from '../../src/plugins/sink.js';
+import { migrateStore } from '../../src/sinks/migrate-store.js';
 import { MysqlSink } from '../../src/sinks/mysql-sink.js';
 import { SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
 import { SqliteSink } from '../../src/sinks/sqlite-sink.js';

@@ -66,3 +66,11 @@ t.test('the timer reports at the end of the interval; close() reports what is le
   await sleep(80);
   t.equal(lines.length, 5, 'and nothing is timed');
 });
+
+t.test('the logged example is cut: a detail carries what a sender chose (a 16 KB Origin header)', async (t) => {
+  const { s, lines } = summary();
+  s.add('origin', 1, `origin https://${'a'.repeat(16_000)}.example not allowed`);
+  s.flush();
+  t.equal(lines.length, 1);
+  t.ok((lines[0]?.example.length ?? Infinity) <= 200, `example of ${lines[0]?.example.length} characters`);
+});

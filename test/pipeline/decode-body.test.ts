@@ -55,3 +55,7 @@ t.test('anything else is unsupported', async (t) => {
   t.match(await decodeBody('application/xml', b('<a/>')), { ok: false, reason: 'unsupported_type', excerpt: 'application/xml' });
   t.match(await decodeBody('image/gif', b('GIF89a')), { ok: false, reason: 'unsupported_type' });
 });
+
+t.test('JSON labelled as a form and saved with a BOM (curl -d @file from Notepad) is read as the JSON', async (t) => {
+  t.same(await decodeBody('application/x-www-form-urlencoded', Buffer.from('\ufeff{"url":"https://a.example/"}')), { ok: true, items: [{ url: 'https://a.example/' }] });
+});

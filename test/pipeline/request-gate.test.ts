@@ -137,3 +137,12 @@ t.test('the first rule that refuses names the reason, and a refused request cost
   t.same(events.list.map(([reason]) => reason), ['origin', 'excluded_ip', 'dnt', 'bot']);
   t.equal(agents.calls, 1, 'parsed only for the bot check');
 });
+
+t.test('a refused Origin is cut in the detail: the header is what the sender chose, up to 16 KB', async (t) => {
+  const events = new Rejections();
+  const origin = `https://${'a'.repeat(16_000)}.example`;
+  t.equal(gate({ allowedOrigins: ['https://shop.example'] }).admit(1, ctx({ origin }), events, false), null);
+  const detail = String(events.list[0]?.[2]);
+  t.ok(detail.length < 150, `detail of ${detail.length} characters`);
+  t.ok(detail.startsWith('origin https://aaa'), detail.slice(0, 40));
+});

@@ -30,6 +30,7 @@ t.test('rejections: one summary line per reason, its example redacted, written a
   t.same(logs, [], 'nothing logged per beacon at info level');
   await app.close();
   t.match(logs, [{ level: 30, reason: 'invalid_url', count: 3, example: 'https://a.example/?token=[redacted]', msg: /^3 beacons rejected \(invalid_url\) in \d+\.\d s$/ }]);
+  t.equal(logs.length, 1, 'one line, not one per beacon');
 });
 
 t.test('onClose: runs after the hooks of plugins registered later, so their last rejections are in the summary', async (t) => {
