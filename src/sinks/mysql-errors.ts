@@ -8,6 +8,9 @@ const TRANSIENT_CODES = new Set([
   'ER_QUERY_INTERRUPTED', 'ER_CONNECTION_KILLED', 'ER_READ_ONLY_MODE', 'ER_CANT_LOCK', 'ER_OUT_OF_RESOURCES',
   'ER_NET_READ_ERROR', 'ER_NET_WRITE_INTERRUPTED', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
   'ER_DISK_FULL', 'ER_RECORD_FILE_FULL', 'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE', 'ER_ACCESS_DENIED_ERROR',
+  // Our column list is fixed: an unknown column means the schema is behind the code (migrations still
+  // running after the database came back, or not applied), never a bad row.
+  'ER_BAD_FIELD_ERROR',
 ]);
 
 // The same by server error number: mysql2 names codes after MySQL's list, and MariaDB numbers some

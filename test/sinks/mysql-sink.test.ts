@@ -174,6 +174,7 @@ t.test('only known transient errors mean unavailable; anything else is a refusal
     Object.assign(new Error('Connection lost'), { code: 'PROTOCOL_CONNECTION_LOST', fatal: true }),
     Object.assign(new Error('INSERT command denied'), { code: 'ER_TABLEACCESS_DENIED_ERROR', errno: 1142 }),
     Object.assign(new Error('WSREP has not yet prepared node'), { code: 'ER_UNKNOWN_COM_ERROR', errno: 1047 }),
+    Object.assign(new Error("Unknown column 'browser' in 'INSERT INTO'"), { code: 'ER_BAD_FIELD_ERROR', errno: 1054 }),
   ];
   for (const err of unavailable) t.type(classifyMysqlError(err), SinkUnavailableError, err.message);
   const refused = [
@@ -221,4 +222,13 @@ t.test('DATABASE_PASSWORD: a password with / # @ ? : % connects, given as it is'
   await sink.writeBatch({ rows: [row(1)], sessions: [] });
   const [n] = await db.query<RowDataPacket>('SELECT COUNT(*) AS n FROM pageviews');
   t.equal(Number(n?.n), 1);
+});
+
+t.test('a schema behind the code (a migration still running when the database came back): unavailable, never a dead letter', async (t) => {
+  const db = await freshDatabase(t);
+  await migrateMysql(db.url);
+  await db.query('ALTER TABLE pageviews DROP COLUMN browser');
+  const sink = new MysqlSink({ url: db.url, poolSize: 1 });
+  t.teardown(() => sink.close());
+  await t.rejects(sink.writeBatch({ rows: [row(1)], sessions: [] }), SinkUnavailableError, 'retried later, not split and dead-lettered');
 });
