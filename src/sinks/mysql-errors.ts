@@ -1,3 +1,4 @@
+import { PAGEVIEW_COLUMNS, SESSION_COLUMNS } from './columns.js';
 import { SinkRejectedError, SinkUnavailableError } from './sink.js';
 
 // Errors after which the same statement can succeed later: the server is away, busy or read-only.
@@ -8,10 +9,13 @@ const TRANSIENT_CODES = new Set([
   'ER_QUERY_INTERRUPTED', 'ER_CONNECTION_KILLED', 'ER_READ_ONLY_MODE', 'ER_CANT_LOCK', 'ER_OUT_OF_RESOURCES',
   'ER_NET_READ_ERROR', 'ER_NET_WRITE_INTERRUPTED', 'ER_NET_READ_INTERRUPTED', 'ER_NET_ERROR_ON_WRITE',
   'ER_DISK_FULL', 'ER_RECORD_FILE_FULL', 'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE', 'ER_ACCESS_DENIED_ERROR',
-  // Our column list is fixed: an unknown column means the schema is behind the code (migrations still
-  // running after the database came back, or not applied), never a bad row.
-  'ER_BAD_FIELD_ERROR',
 ]);
+
+// Our column lists are fixed: an unknown column named like one of ours means the schema is behind the
+// code (migrations still running after the database came back, or not applied), not a bad row. Any
+// other unknown column is a value: mysql2 writes NaN and Infinity bare, read as column names.
+const OUR_COLUMNS = new Set<string>([...PAGEVIEW_COLUMNS, ...SESSION_COLUMNS]);
+const UNKNOWN_COLUMN = /^Unknown column '([^']*)'/;
 
 // The same by server error number: mysql2 names codes after MySQL's list, and MariaDB numbers some
 // errors differently (1927 is MariaDB's "connection killed"; 1792 a read-only transaction after failover).
@@ -33,7 +37,8 @@ export function classifyMysqlError(err: unknown): SinkUnavailableError | SinkRej
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; errno?: unknown; fatal?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
   const message = typeof e.message === 'string' ? e.message : String(err);
-  if (TRANSIENT_CODES.has(code) || (typeof e.errno === 'number' && TRANSIENT_ERRNOS.has(e.errno)) || e.fatal === true) {
+  const schemaBehind = code === 'ER_BAD_FIELD_ERROR' && OUR_COLUMNS.has(UNKNOWN_COLUMN.exec(message)?.[1] ?? '');
+  if (schemaBehind || TRANSIENT_CODES.has(code) || (typeof e.errno === 'number' && TRANSIENT_ERRNOS.has(e.errno)) || e.fatal === true) {
     return new SinkUnavailableError(message, { cause: err, code });
   }
   return new SinkRejectedError(message, { cause: err, code });

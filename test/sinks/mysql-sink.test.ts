@@ -182,6 +182,7 @@ t.test('only known transient errors mean unavailable; anything else is a refusal
     new RangeError('not a finite number: NaN'),
     new Error('no errno, no code'),
     Object.assign(new Error('Data too long'), { code: 'ER_DATA_TOO_LONG', errno: 1406 }),
+    Object.assign(new Error("Unknown column 'NaN' in 'field list'"), { code: 'ER_BAD_FIELD_ERROR', errno: 1054 }), // a NaN value, written bare
     'a thrown string',
     undefined,
   ];
