@@ -5,6 +5,7 @@ import t from 'tap';
 import { BatchWriter } from '../../src/buffer/batch-writer.js';
 import { until } from '../helpers/process.js';
 import { SinkRejectedError, SinkUnavailableError, type Batch, type PageviewRow, type Sink } from '../../src/sinks/sink.js';
+import { WritesOnlySink } from '../helpers/writes-only-sink.js';
 
 function row(n: number, approxBytes = 300): PageviewRow {
   return {
@@ -14,8 +15,8 @@ function row(n: number, approxBytes = 300): PageviewRow {
   };
 }
 
-class RecordingSink implements Sink {
-  readonly description = 'recording';
+class RecordingSink extends WritesOnlySink {
+  override readonly description = 'recording';
   batches: number[][] = [];
   failNext = 0;
   delayMs = 0;
@@ -27,20 +28,6 @@ class RecordingSink implements Sink {
     }
     this.batches.push(rows.map((r) => Number(r.url.split('/').pop())));
   }
-  async getOrCreateSalt(_day: string, candidate: Buffer) {
-    return candidate;
-  }
-  async deleteSaltsBefore() {
-    return 0;
-  }
-  async loadActiveSessions() {
-    return [];
-  }
-  async deleteOlderThan() {
-    return 0;
-  }
-  async ping() {}
-  async close() {}
 }
 
 function writer(sink: Sink, opts: Partial<ConstructorParameters<typeof BatchWriter>[0]> = {}) {

@@ -6,31 +6,17 @@ import t from 'tap';
 import { BatchWriter } from '../../src/buffer/batch-writer.js';
 import { shutDownWriter } from '../../src/buffer/shut-down-writer.js';
 import { Spool } from '../../src/buffer/spool.js';
-import { SinkUnavailableError, type Batch, type Sink } from '../../src/sinks/sink.js';
+import { SinkUnavailableError, type Batch } from '../../src/sinks/sink.js';
+import { WritesOnlySink } from '../helpers/writes-only-sink.js';
 import { numbers, spoolRow } from './spool-row.js';
 
-class Database implements Sink {
-  readonly description = 'test';
+class Database extends WritesOnlySink {
   up = true;
   written: number[] = [];
   async writeBatch({ rows }: Batch): Promise<void> {
     if (!this.up) throw new SinkUnavailableError('away');
     this.written.push(...numbers(rows));
   }
-  async getOrCreateSalt(_day: string, candidate: Buffer) {
-    return candidate;
-  }
-  async deleteSaltsBefore() {
-    return 0;
-  }
-  async loadActiveSessions() {
-    return [];
-  }
-  async deleteOlderThan() {
-    return 0;
-  }
-  async ping() {}
-  async close() {}
 }
 
 const noEvents = { flushed: () => {}, flushFailed: () => {}, deadLettered: () => {}, spoolDamaged: () => {} };
