@@ -22,6 +22,7 @@ import writerPlugin from './plugins/writer.js';
 import writerEventsPlugin from './plugins/writer-events.js';
 import collectRoutes, { PIXEL } from './routes/collect.js';
 import scriptRoute from './routes/script.js';
+import trackerRoutes from './routes/trackers.js';
 
 
 export interface BuildOptions {
@@ -84,6 +85,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(bodyParsers);
   await app.register(collectRoutes);
   await app.register(scriptRoute);
+  await app.register(trackerRoutes);
   await app.register(retentionPlugin);
   await app.register(adminPlugin);
   return app;

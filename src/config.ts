@@ -78,8 +78,12 @@ export interface Config {
   collectPath: string;
   /** Path the collector script is served at. */
   scriptPath: string;
-  /** Serve POST `${collectPath}/debug`. */
+  /** Serve POST `${collectPath}/debug` (and the trackers' `/debug` twins). */
   debugEndpoint: boolean;
+  /** Path of Plausible's Events API (POST), or null when PLAUSIBLE_PATH=off; its debug twin is `${plausiblePath}/debug`. */
+  plausiblePath: string | null;
+  /** Path of Umami's send endpoint (POST), or null when UMAMI_PATH=off; its debug twin is `${umamiPath}/debug`. */
+  umamiPath: string | null;
   /** Redis holding the sessions shared by every instance, or null: sessions live in this process. */
   redisUrl: string | null;
   /** Worker processes sharing the port (node:cluster); 1: no cluster. */
@@ -138,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
   if ([collectPath, `${collectPath}.gif`, `${collectPath}/debug`].includes(scriptPath)) {
     throw new ConfigError('SCRIPT_PATH', `(${scriptPath}) collides with COLLECT_PATH (${collectPath}), its pixel or its debug endpoint`);
   }
+  const { plausiblePath, umamiPath } = trackerPaths(e, [collectPath, `${collectPath}.gif`, `${collectPath}/debug`, scriptPath]);
   const redisUrl = e.REDIS_URL === undefined ? null : parseRedisUrl(e.REDIS_URL);
   const trustProxy = parseTrustProxy(e.TRUST_PROXY);
   const cdnCountryHeader = e.CDN_COUNTRY_HEADER === undefined ? null : parseHeaderName('CDN_COUNTRY_HEADER', e.CDN_COUNTRY_HEADER);
@@ -194,6 +199,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     collectPath,
     scriptPath,
     debugEndpoint: e.DEBUG_ENDPOINT,
+    plausiblePath,
+    umamiPath,
     redisUrl,
     workers: e.WORKERS,
     logLevel: e.LOG_LEVEL,
@@ -201,4 +208,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): { config: Conf
     clock: Date.now,
   };
   return { config, warnings };
+}
+
+/**
+ * PLAUSIBLE_PATH and UMAMI_PATH: `off` turns one off; a path must not be, nor have its `/debug`
+ * twin be, a path already served (`taken`) or the other tracker's.
+ */
+function trackerPaths(e: Env, taken: string[]): { plausiblePath: string | null; umamiPath: string | null } {
+  const served = new Set(taken);
+  const read = (variable: 'PLAUSIBLE_PATH' | 'UMAMI_PATH'): string | null => {
+    if (e[variable].toLowerCase() === 'off') return null;
+    const path = parsePath(variable, e[variable]);
+    for (const p of [path, `${path}/debug`]) {
+      if (served.has(p)) throw new ConfigError(variable, `(${path}) collides with another path this service serves (COLLECT_PATH, its pixel or debug endpoint, SCRIPT_PATH, or the other tracker's path): choose another, or off`);
+    }
+    served.add(path).add(`${path}/debug`);
+    return path;
+  };
+  return { plausiblePath: read('PLAUSIBLE_PATH'), umamiPath: read('UMAMI_PATH') };
 }

@@ -60,6 +60,9 @@ export const EnvSchema = Type.Object({
   COLLECT_PATH: Type.String({ minLength: 1, default: '/collect' }),
   SCRIPT_PATH: Type.String({ minLength: 1, default: '/collector.js' }),
   DEBUG_ENDPOINT: Type.Boolean({ default: false }),
+  // Where Plausible's and Umami's trackers post by default, so moving is one attribute; `off` turns each off.
+  PLAUSIBLE_PATH: Type.String({ minLength: 1, default: '/api/event' }),
+  UMAMI_PATH: Type.String({ minLength: 1, default: '/api/send' }),
   REDIS_URL: Type.Optional(Type.String({ minLength: 1 })),
   // Each worker is a whole service (buffer, pool, spool); more than the cores only adds contention.
   WORKERS: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),

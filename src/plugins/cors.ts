@@ -7,13 +7,15 @@ import fp from 'fastify-plugin';
  * visitor's credentials. The request's origin is echoed when allowed (never a literal `*`, which
  * browsers refuse with credentials, and sendBeacon sends credentials); a disallowed origin gets
  * no CORS headers, so the browser does not send. Preflights always answer 204 (no strict 400).
- * Beacons that skip the preflight (text/plain) are checked again by the collector.
+ * Beacons that skip the preflight (text/plain) are checked again by the collector. Plausible's and
+ * Umami's paths too, when on: Umami's tracker sends JSON with its x-umami-cache header, so its
+ * preflight must allow that header.
  */
 export default fp(
   async (app) => {
-    const { allowedOrigins: list, collectPath, scriptPath } = app.config;
+    const { allowedOrigins: list, collectPath, scriptPath, plausiblePath, umamiPath } = app.config;
     const allowed: ReadonlySet<string> | null = Array.isArray(list) ? new Set(list) : null;
-    const corsPaths: ReadonlySet<string> = new Set([collectPath, `${collectPath}.gif`, scriptPath]);
+    const corsPaths: ReadonlySet<string> = new Set([collectPath, `${collectPath}.gif`, scriptPath, ...(plausiblePath === null ? [] : [plausiblePath])]);
     const on = {
       origin: (origin: string | undefined, cb: (err: Error | null, allow: boolean) => void) =>
         cb(null, origin !== undefined && (allowed === null || allowed.has(origin))),
@@ -23,12 +25,14 @@ export default fp(
       maxAge: 86_400,
       strictPreflight: false,
     };
+    const umami = { ...on, allowedHeaders: ['Content-Type', 'x-umami-cache'] };
     const off = { origin: false };
     // By path, not by route: a preflight to any other path lands on the plugin's `OPTIONS *` route.
     await app.register(cors, {
       delegator: (req, cb) => {
         const q = req.url.indexOf('?');
-        cb(null, corsPaths.has(q === -1 ? req.url : req.url.slice(0, q)) ? on : off);
+        const path = q === -1 ? req.url : req.url.slice(0, q);
+        cb(null, corsPaths.has(path) ? on : path === umamiPath ? umami : off);
       },
     });
   },
