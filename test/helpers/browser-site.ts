@@ -28,6 +28,8 @@ export interface Test {
 export interface Site {
   /** http://site.test:PORT */
   origin: string;
+  /** The service: http://collector.test:PORT */
+  collector: string;
   app: TestApp;
   /** The collector's tag with these attributes (data-include-automation unless told otherwise). */
   tag(attrs?: string): string;
@@ -65,6 +67,7 @@ export async function browserSite(t: Test, pages: (site: Site) => Record<string,
   };
   const site: Site = {
     origin,
+    collector,
     app,
     tag: (attrs = 'data-include-automation') => `<script defer src="${collector}/collector.js" ${attrs}></script>`,
     rows,
