@@ -65,7 +65,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     connectionTimeout: options.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
-    clientErrorHandler: clientErrorHandler(config.collectPath),
+    clientErrorHandler: clientErrorHandler(config),
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config });
@@ -93,12 +93,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
 /**
  * Malformed requests and oversized headers (Node's 400/431) never reach a route: for COLLECT_PATH
- * answer 204 all the same and count the beacon; anything else gets Node's usual answer.
+ * answer 204 all the same and count the beacon, for PLAUSIBLE_PATH Plausible's `202 ok`, for
+ * UMAMI_PATH Umami's 400 (counted); anything else gets Node's usual answer.
  */
-function clientErrorHandler(collectPath: string) {
-  const escaped = collectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function clientErrorHandler({ collectPath, plausiblePath, umamiPath }: Pick<Config, 'collectPath' | 'plausiblePath' | 'umamiPath'>) {
+  const escape = (path: string): string => path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const escaped = escape(collectPath);
   const collectRequest = new RegExp(`^(POST|OPTIONS) ${escaped}[ ?]`);
   const pixelRequest = new RegExp(`^GET ${escaped}\\.gif[ ?]`);
+  const trackerRequest = (path: string | null): RegExp | null => (path === null ? null : new RegExp(`^POST ${escape(path)}[ ?]`));
+  const answers: [RegExp | null, string][] = [
+    [trackerRequest(plausiblePath), 'HTTP/1.1 202 Accepted\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'],
+    [trackerRequest(umamiPath), 'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 23\r\nConnection: close\r\n\r\n{"error":"bad request"}'],
+  ];
   return function (this: FastifyInstance, err: Error & { code?: string; rawPacket?: unknown }, socket: Socket): void {
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
@@ -106,6 +113,7 @@ function clientErrorHandler(collectPath: string) {
       return;
     }
     const head = Buffer.isBuffer(err.rawPacket) ? err.rawPacket.subarray(0, 160).toString('latin1') : '';
+    const trackerAnswer = answers.find(([request]) => request?.test(head))?.[1];
     if (pixelRequest.test(head)) {
       // A mangled or oversized pixel request still gets its image (and is counted).
       this.ingestEvents?.received(1);
@@ -119,6 +127,10 @@ function clientErrorHandler(collectPath: string) {
       this.ingestEvents?.received(1);
       this.ingestEvents?.rejected(reason, 1, err.code ?? 'client error');
       if (socket.writable) socket.write('HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+    } else if (trackerAnswer !== undefined) {
+      this.ingestEvents?.received(1);
+      this.ingestEvents?.rejected(err.code === 'HPE_HEADER_OVERFLOW' ? 'too_large' : 'invalid_json', 1, err.code ?? 'client error');
+      if (socket.writable) socket.write(trackerAnswer);
     } else if (socket.writable) {
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
       socket.write(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
