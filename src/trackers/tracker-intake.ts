@@ -1,5 +1,6 @@
 import type { Collector, IngestEvents, IngestTrace, RequestContext } from '../pipeline/collector.js';
 import type { DecodeRejection } from '../pipeline/decode-body.js';
+import { excerpt } from './json-body.js';
 
 /**
  * Another tracker's request turned into our beacons (items for the collector, in our wire format)
@@ -10,26 +11,6 @@ import type { DecodeRejection } from '../pipeline/decode-body.js';
 export type TrackerBeacons =
   | { ok: true; items: Record<string, unknown>[]; sites: string[] }
   | { ok: false; reason: DecodeRejection; excerpt: string; malformed: boolean };
-
-const EXCERPT = 80;
-
-/** A rejection's detail: the start of what was sent. */
-export function excerpt(s: string): string {
-  return s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
-}
-
-/** A JSON body as a value, or undefined when it is not JSON (a leading BOM is allowed, as for /collect). */
-export function parseJson(body: Buffer): unknown {
-  let text = body.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Feeds a tracker's beacons to the collector, after the one rule our own beacons do not have: the

@@ -1,6 +1,7 @@
 // Umami's send endpoint (POST /api/send), as its tracker script (npm `umami`, src/tracker/index.js,
 // versions 2 and 3) and @umami/node send it: mapped field by field in docs/trackers.md.
-import { excerpt, isObject, parseJson, type TrackerBeacons } from './tracker-intake.js';
+import { excerpt, isObject, parseJson } from './json-body.js';
+import type { TrackerBeacons } from './tracker-intake.js';
 
 // Umami's own limits (its send route's schema).
 const MAX_HOSTNAME = 100;
