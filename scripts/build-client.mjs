@@ -1,36 +1,59 @@
-// Builds the browser collector (src/client/collector.ts) into one minified IIFE:
+// Builds the browser collector into two minified IIFEs:
 //   node scripts/build-client.mjs [outfile]   (default: dist/client/collector.js)
-// and prints its raw and gzipped size. The file must keep the literal "__BEACON_COLLECT_PATH__":
-// the server replaces it with the configured COLLECT_PATH when serving.
+// the script (src/client/collector.ts) into outfile, and the opt-in events it loads only when its
+// tag asks for them (src/client/events.ts) next to it, as collector-events.js; prints the raw and
+// gzipped size of each. The script must keep the literal "__BEACON_COLLECT_PATH__": the server
+// replaces it with the configured COLLECT_PATH when serving.
+// esbuild bundles and minifies; terser then runs over the result, because it compresses further
+// (functions called once inlined, several passes): docs/collector-script.md, "Size".
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { minify } from 'terser';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outfile = resolve(process.argv[2] ?? resolve(root, 'dist/client/collector.js'));
+const eventsFile = join(dirname(outfile), 'collector-events.js');
 
-await build({
-  entryPoints: [resolve(root, 'src/client/collector.ts')],
-  tsconfig: resolve(root, 'src/client/tsconfig.json'),
-  outfile,
-  bundle: true,
-  minify: true,
-  format: 'iife',
-  target: 'es2017',
-  platform: 'browser',
-  legalComments: 'none',
-  logLevel: 'warning',
-  // Our own property names, unknown to any browser API, shortened (about 50 bytes gzipped): the
-  // options collector.ts hands start() and the methods of our internal objects. A name here must
-  // never be read from or set on a DOM object (not src, now, add, value, push: those are).
-  mangleProps: /^(read|restart|flush|respectDnt|includeLocalhost|includeAutomation|outbound|downloads|forms|endpoint|defer)$/,
-});
+/** One entry bundled, minified and written; returns its text. */
+async function bundle(entry, out) {
+  const bundled = await build({
+    entryPoints: [resolve(root, 'src/client', entry)],
+    // In place of src/client/tsconfig.json (what esbuild reads of it), without its strict mode:
+    // that is for typechecking, and as alwaysStrict it would prepend a "use strict" we do not need.
+    tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+    write: false,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    // ES2019: the first with `catch {}` (Chrome 66, Firefox 58, Safari 11.1).
+    target: 'es2019',
+    platform: 'browser',
+    legalComments: 'none',
+    logLevel: 'warning',
+    // Our own property names, shortened: the options collector.ts hands start() and the methods of
+    // our internal objects. A name here must never be read from or set on a DOM object (not src,
+    // now, add, value, push: those are), which is why each is spelled so that it cannot be one.
+    mangleProps: /^(collectPath|scriptSrc|attr|clock|defer|read|restart|flush|enqueue|addShift|score)$/,
+  });
+  const ecma = 2019;
+  const minified = await minify(bundled.outputFiles[0].text, {
+    ecma,
+    compress: { ecma, passes: 5, inline: 1, hoist_vars: true, unsafe: true, unsafe_arrows: true, pure_getters: true, toplevel: true },
+    mangle: { toplevel: true },
+    format: { wrap_func_args: false },
+  });
+  const code = Buffer.from(minified.code);
+  writeFileSync(out, code);
+  console.log(`${out}: ${code.length} bytes, ${gzipSync(code).length} gzipped`);
+  return minified.code;
+}
 
-const code = readFileSync(outfile);
-if (code.toString('utf8').split('"__BEACON_COLLECT_PATH__"').length !== 2) {
+const script = await bundle('collector.ts', outfile);
+if (script.split('"__BEACON_COLLECT_PATH__"').length !== 2) {
   console.error(`${outfile}: the "__BEACON_COLLECT_PATH__" literal must occur exactly once`);
   process.exit(1);
 }
-console.log(`${outfile}: ${code.length} bytes, ${gzipSync(code).length} gzipped`);
+await bundle('events.ts', eventsFile);

@@ -18,12 +18,11 @@ export interface Beacon {
 /** A value as a string of at most n characters; null and undefined become ''. */
 export const cut = (v: unknown, n: number): string => (v == null ? '' : String(v)).slice(0, n);
 
-/** A beacon from the current page, or from `url` (a route being left reports under its own). */
+/** A beacon from the current page, or from `url` (a route being left reports under its own); the
+ * caller cuts `name` to the wire format's 64 characters. */
 export function makeBeacon(w: Pick<Win, 'location' | 'innerWidth' | 'innerHeight'>, timestamp: number, type: BeaconType, referrer: string, name?: string, payload?: object, url?: string): Beacon {
-  const b: Beacon = { type, url: url || w.location.href, referrer, viewportW: w.innerWidth, viewportH: w.innerHeight, timestamp };
-  if (name) b.name = name.slice(0, 64);
-  if (payload) b.payload = payload;
-  return b;
+  // A field left undefined is not in the JSON: no name on a pageview, no payload when none.
+  return { type, url: url || w.location.href, referrer, viewportW: w.innerWidth, viewportH: w.innerHeight, timestamp, name: name || undefined, payload };
 }
 
 /** `window.beacon`'s props become the payload only when a plain object that serialises small;
@@ -33,9 +32,10 @@ export function eventPayload(props: unknown, warn: (problem: string) => void): o
   let problem = 'not a plain object';
   try {
     // Plain: the prototype is null or some realm's Object.prototype (whose own prototype is null),
-    // so objects from another frame pass and arrays, dates and class instances do not.
-    const proto = typeof props == 'object' && Object.getPrototypeOf(props);
-    if (proto !== false && !(proto && Object.getPrototypeOf(proto))) {
+    // so objects from another frame pass and arrays, dates and class instances do not, nor
+    // primitives and functions (whose prototypes, String.prototype and the like, have one).
+    const proto = Object.getPrototypeOf(props) as object | null;
+    if (!(proto && Object.getPrototypeOf(proto))) {
       problem = 'over 8 KB';
       if (JSON.stringify(props).length <= MAX_PAYLOAD_CHARS) return props as object;
     }

@@ -21,20 +21,12 @@ import { start } from './start.js';
 
 try {
   const script = document.currentScript as HTMLScriptElement | null;
-  const attr = (name: string): string | null => (script ? script.getAttribute('data-' + name) : null);
-  const has = (name: string): boolean => attr(name) != null;
   start(window, {
     // Replaced (quotes included) by JSON.stringify(COLLECT_PATH) when the server serves the file.
-    path: "__BEACON_COLLECT_PATH__",
-    src: script && script.src,
-    endpoint: attr('endpoint'),
-    respectDnt: has('respect-dnt'),
-    includeLocalhost: has('include-localhost'),
-    includeAutomation: has('include-automation'),
-    outbound: has('track-outbound'),
-    downloads: attr('track-downloads'),
-    forms: has('track-forms'),
+    collectPath: "__BEACON_COLLECT_PATH__",
+    scriptSrc: script && script.src,
+    attr: (name) => script && script.getAttribute('data-' + name),
   });
-} catch (e) {
+} catch {
   // never into the host page
 }

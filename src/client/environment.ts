@@ -1,8 +1,8 @@
 // What the collector uses of the page, as interfaces: the real window is passed in by collector.ts,
 // a fake by test/client. No DOM type is named here: these files are also typechecked by the Node
 // tsconfig through their tests, where the DOM lib must not leak in.
-// ES2017 only in src/client, and no `?.`/`??`/optional catch binding in hot spots: esbuild would
-// add helpers to the bundle.
+// ES2019 only in src/client (the build's target): no `?.` or `??`, which esbuild would rewrite
+// longer.
 
 // Methods, not function-typed properties: method parameters are checked bivariantly, which is what
 // lets the DOM's `window` (with its overloads and wider types) be passed as a `Win` without a cast.
@@ -22,6 +22,13 @@ export interface Doc extends Listenable {
   /** True while speculation rules prerender the page; `prerenderingchange` fires on activation. */
   prerendering?: boolean;
   baseURI?: string;
+  createElement?(name: 'script'): ScriptTag;
+  // any: the DOM's appendChild is generic over Node, which a ScriptTag does not spell out.
+  head?: { appendChild(tag: any): ScriptTag };
+}
+/** The tag that loads the opt-in events' file. */
+export interface ScriptTag {
+  src: string;
 }
 /** What the opt-in trackers read of a clicked link or a submitted form. */
 export interface Target {
@@ -35,7 +42,7 @@ export interface Nav {
   doNotTrack?: string | null;
   globalPrivacyControl?: boolean;
   webdriver?: boolean;
-  sendBeacon?(url: string, data: unknown): boolean;
+  sendBeacon?(url: string, data: string): boolean;
 }
 export interface Hist {
   pushState(...args: unknown[]): unknown;
@@ -60,7 +67,6 @@ export interface PerfObserverCtor {
 export interface FetchInit {
   method: string;
   body: string;
-  headers: Record<string, string>;
   keepalive: boolean;
   mode: 'no-cors';
 }
@@ -73,7 +79,6 @@ export interface Win extends Listenable {
   innerHeight: number;
   performance?: { getEntriesByType?(type: string): PerfEntry[] };
   PerformanceObserver?: PerfObserverCtor;
-  Blob?: new (parts: string[], options: { type: string }) => unknown;
   fetch?(url: string, init: FetchInit): Promise<unknown>;
   localStorage?: { getItem(key: string): string | null };
   console?: { warn(...args: unknown[]): void };

@@ -1,6 +1,6 @@
 import { cut } from './beacon.js';
 import type { Win } from './environment.js';
-import { guard, on } from './guard.js';
+import { on } from './guard.js';
 import { MAX_ERRORS } from './limits.js';
 
 export interface ErrorPayload {
@@ -13,12 +13,8 @@ export interface ErrorPayload {
 
 /** At most `max` errors per page load, each message+source+line once. */
 export function errorGate(max = MAX_ERRORS): (key: string) => boolean {
-  const seen = new Set<string>();
-  return (key) => {
-    if (seen.has(key) || seen.size >= max) return false;
-    seen.add(key);
-    return true;
-  };
+  const seen: string[] = [];
+  return (key) => seen.length < max && seen.indexOf(key) < 0 && !!seen.push(key);
 }
 
 export function errorPayload(message: unknown, source: unknown, line: unknown, column: unknown, stack: unknown): ErrorPayload {
@@ -31,19 +27,16 @@ export function errorPayload(message: unknown, source: unknown, line: unknown, c
 export function trackErrors(w: Win, ownSrc: string | null | undefined, report: (p: ErrorPayload) => void): void {
   const gate = errorGate();
   const error = (message: unknown, source: unknown, line: unknown, column: unknown, stack: unknown): void => {
-    if (source && source == ownSrc) return;
     const p = errorPayload(message, source, line, column, stack);
     // "Script error." is all a browser tells of another origin's error, and an empty message
     // (Promise.reject(), reject(undefined)) tells nothing: rows nobody can act on.
-    if (p.message && p.message != 'Script error.' && gate(p.message + '\n' + p.source + '\n' + p.line)) report(p);
+    if (p.message && p.message != 'Script error.' && !(source && source == ownSrc) && gate(p.message + '\n' + p.source + '\n' + p.line)) report(p);
   };
-  guard(() => {
-    on(w, 'error', (e: { message?: string; filename?: string; lineno?: number; colno?: number; error?: { stack?: unknown } }) =>
-      error(e.message, e.filename, e.lineno, e.colno, e.error && e.error.stack),
-    );
-    on(w, 'unhandledrejection', (e: { reason?: { message?: unknown; stack?: unknown } }) => {
-      const r = e.reason;
-      error((r && r.message) || r, '', 0, 0, r && r.stack);
-    });
+  on(w, 'error', (e: { message?: string; filename?: string; lineno?: number; colno?: number; error?: { stack?: unknown } }) =>
+    error(e.message, e.filename, e.lineno, e.colno, e.error && e.error.stack),
+  );
+  on(w, 'unhandledrejection', (e: { reason?: { message?: unknown; stack?: unknown } }) => {
+    const r = e.reason;
+    error((r && r.message) || r, '', 0, 0, r && r.stack);
   });
 }

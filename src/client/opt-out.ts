@@ -13,9 +13,8 @@ export function dntEnabled(nav: Nav): boolean {
  * (navigator.webdriver: crawlers and test runners with a normal User-Agent) unless the tag says
  * data-include-automation, which the project's own browser tests do. */
 export function excluded(w: Win, includeAutomation?: boolean): boolean {
-  if (w.navigator.webdriver && !includeAutomation) return true;
   try {
-    return (w.localStorage as NonNullable<Win['localStorage']>).getItem('beacon_ignore') == 'true';
+    return (!!w.navigator.webdriver && !includeAutomation) || (w.localStorage as NonNullable<Win['localStorage']>).getItem('beacon_ignore') == 'true';
   } catch (e) {
     return false; // storage blocked (sandboxed frames, blocked cookies): not the owner's opt-out
   }

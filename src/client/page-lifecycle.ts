@@ -21,15 +21,18 @@ export function watchPage(w: Win, now: () => number, shown: (restored: boolean) 
     since = now();
     shown(restored);
   };
-  const check = (): void => {
-    if (doc.visibilityState == 'hidden' || doc.prerendering) return;
-    if (!seen) show(false);
-    else if (since < 0) since = now();
-  };
+  // Nothing for a page never shown; no time for one already hidden (pagehide after visibilitychange).
   const hide = (): void => {
     if (seen) hidden(take(true));
   };
-  on(doc, 'visibilitychange', () => (doc.visibilityState == 'hidden' ? hide() : check()));
+  const check = (): void => {
+    if (doc.visibilityState == 'hidden') hide();
+    else if (!doc.prerendering) {
+      if (!seen) show(false);
+      else if (since < 0) since = now();
+    }
+  };
+  on(doc, 'visibilitychange', check);
   on(doc, 'prerenderingchange', check);
   on(w, 'pagehide', hide);
   on(w, 'pageshow', (e: { persisted?: boolean }) => {

@@ -6,7 +6,7 @@ import { MAX_BATCH, MAX_BODY_CHARS } from './limits.js';
 const noop = (): void => {};
 
 export interface Sender {
-  push(b: Beacon): void;
+  enqueue(b: Beacon): void;
   /** Sends what is queued now, for when the page may be gone before the deferred flush. */
   flush(): void;
 }
@@ -17,49 +17,43 @@ export function resolveEndpoint(path: string, src: string | null | undefined, en
 }
 
 /** Queues beacons and sends those of one task together: one object, or an array of at most
- * MAX_BATCH within MAX_BODY_CHARS. A beacon is serialised when pushed, so later changes to the
+ * MAX_BATCH within MAX_BODY_CHARS. A beacon is serialised when queued, so later changes to the
  * caller's props object do not alter it. */
 export function createSender(w: Win, endpoint: string, defer: (fn: () => void) => void): Sender {
   let queue: string[] = [];
-  let armed = false;
   const transmit = (body: string): void => {
     try {
-      // text/plain: a CORS-safelisted type, so no preflight. A missing sendBeacon (or Blob) throws
-      // here; false means the browser refused (quota, size): both fall back to fetch.
-      if ((w.navigator.sendBeacon as NonNullable<Nav['sendBeacon']>)(endpoint, new (w.Blob as NonNullable<Win['Blob']>)([body], { type: 'text/plain' }))) return;
-    } catch (e) {
+      // A string goes as text/plain, a CORS-safelisted type: no preflight. A missing sendBeacon
+      // throws here; false means the browser refused (quota, size): both fall back to fetch.
+      if ((w.navigator.sendBeacon as NonNullable<Nav['sendBeacon']>)(endpoint, body)) return;
+    } catch {
       // fall through
     }
     guard(() => {
       // no-cors: the answer is an empty 204 we never read, and a refused origin then logs nothing.
-      (w.fetch as NonNullable<Win['fetch']>)(endpoint, { method: 'POST', body, headers: { 'Content-Type': 'text/plain' }, keepalive: true, mode: 'no-cors' }).catch(noop);
+      (w.fetch as NonNullable<Win['fetch']>)(endpoint, { method: 'POST', body, keepalive: true, mode: 'no-cors' }).catch(noop);
     });
   };
   const flush = (): void => {
-    armed = false;
-    const items = queue;
-    queue = [];
-    let parts: string[] = [];
-    let size = 0;
+    let body = '';
+    let n = 0;
     const out = (): void => {
-      if (parts.length) transmit(parts.length > 1 ? '[' + parts.join(',') + ']' : (parts[0] as string));
-      parts = [];
-      size = 0;
+      if (n) transmit(n > 1 ? '[' + body + ']' : body);
+      body = '';
+      n = 0;
     };
-    for (const s of items) {
-      if (parts.length >= MAX_BATCH || size + s.length > MAX_BODY_CHARS) out();
-      parts.push(s);
-      size += s.length + 1;
-    }
+    queue.forEach((s) => {
+      // 3: the brackets and a comma
+      if (n >= MAX_BATCH || body.length + s.length + 3 > MAX_BODY_CHARS) out();
+      body += (n++ ? ',' : '') + s;
+    });
+    queue = [];
     out();
   };
   return {
-    push(b) {
-      queue.push(JSON.stringify(b));
-      if (!armed) {
-        armed = true;
-        defer(() => guard(flush));
-      }
+    enqueue(b) {
+      // The first in the queue arms the deferred flush (one that finds the queue empty is harmless).
+      if (queue.push(JSON.stringify(b)) == 1) defer(() => guard(flush));
     },
     flush,
   };

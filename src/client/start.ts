@@ -7,23 +7,16 @@ import { cut, eventPayload, makeBeacon, type Beacon, type BeaconType } from './b
 import { createSender, resolveEndpoint, type Sender } from './sender.js';
 import { observeVitals, putMs, type Measures } from './vitals.js';
 import { watchPage } from './page-lifecycle.js';
-import { trackAutoEvents, type AutoEvents } from './auto-events.js';
-import type { Win } from './environment.js';
+import type { Doc, Win } from './environment.js';
 
-export interface Options extends AutoEvents {
+export interface Options {
   /** Default path of the endpoint on the script's origin (the server fills in COLLECT_PATH). */
-  path: string;
+  collectPath: string;
   /** The script's own URL (`document.currentScript.src`); empty: the page's origin. */
-  src?: string | null;
-  /** `data-endpoint`: absolute, or relative to the page. */
-  endpoint?: string | null;
-  /** `data-respect-dnt`: send nothing under Do Not Track or Global Privacy Control. */
-  respectDnt?: boolean;
-  /** `data-include-localhost`: also send from localhost, 127/8, [::1] and file: pages. */
-  includeLocalhost?: boolean;
-  /** `data-include-automation`: also send when navigator.webdriver says automation drives the browser. */
-  includeAutomation?: boolean;
-  now?: () => number;
+  scriptSrc?: string | null;
+  /** The script tag's `data-<name>` attribute, null when absent (collector.ts lists them). */
+  attr(name: string): string | null;
+  clock?: () => number;
   /** Runs a function after the current task: beacons made until then share one request. */
   defer?: (fn: () => void) => void;
 }
@@ -31,7 +24,7 @@ export interface Options extends AutoEvents {
 /** The stub snippet's function: `q` holds the `arguments` of calls made before the script ran. */
 interface BeaconFn {
   (name?: unknown, props?: unknown): void;
-  q?: ArrayLike<unknown>[];
+  q?: ArrayLike<unknown>[]; // an array (the stub makes it), of `arguments` objects
   v?: number;
 }
 
@@ -42,13 +35,14 @@ interface BeaconFn {
 export function start(w: Win, o: Options): void {
   const prior = w.beacon as BeaconFn | undefined;
   if (prior && prior.v) return; // the script included twice: the first one does the work
-  const now = o.now || Date.now;
+  const now = o.clock || Date.now;
   const doc = w.document;
   const loc = w.location;
+  const has = (name: string): boolean => o.attr(name) != null;
   let sender: Sender | undefined;
   guard(() => {
-    if ((o.respectDnt && dntEnabled(w.navigator)) || (!o.includeLocalhost && isLocal(loc)) || excluded(w, o.includeAutomation)) return;
-    sender = createSender(w, resolveEndpoint(o.path, o.src, o.endpoint, doc.baseURI || loc.href), o.defer || ((fn) => void Promise.resolve().then(fn)));
+    if ((has('respect-dnt') && dntEnabled(w.navigator)) || (!has('include-localhost') && isLocal(loc)) || excluded(w, has('include-automation'))) return;
+    sender = createSender(w, resolveEndpoint(o.collectPath, o.scriptSrc, o.attr('endpoint'), doc.baseURI || loc.href), o.defer || ((fn) => void Promise.resolve().then(fn)));
   });
   let referrer = doc.referrer;
   let held: Beacon[] | null = [];
@@ -56,7 +50,7 @@ export function start(w: Win, o: Options): void {
     if (!sender) return;
     const b = makeBeacon(w, now(), type, referrer, name, payload, url);
     if (held) held.push(b);
-    else sender.push(b);
+    else sender.enqueue(b);
   };
 
   if (sender) {
@@ -86,15 +80,22 @@ export function start(w: Win, o: Options): void {
         const early = held || [];
         held = null;
         send('pageview');
-        early.forEach(s.push);
+        early.forEach(s.enqueue);
       },
       (visibleMs) => {
         report(visibleMs, address());
         s.flush(); // now: the page may be gone before the deferred flush
       },
     );
-    trackErrors(w, o.src, (p) => send('error', '', p));
-    trackAutoEvents(w, o, (name, url) => send('event', name, { url: cut(url, 1000) }));
+    trackErrors(w, o.scriptSrc, (p) => send('error', '', p));
+    // The opt-in link, download and form events are a second file (events.ts, at this script's URL
+    // with ?events), added only for a tag that asks for them, so that this one stays within its
+    // size budget. It reads this tag's data-track-* attributes and reports through window.beacon.
+    if (has('track-outbound') || has('track-downloads') || has('track-forms'))
+      guard(() => {
+        // A script tag without src or text does nothing when inserted; setting src then loads it.
+        (doc.head as NonNullable<Doc['head']>).appendChild((doc.createElement as NonNullable<Doc['createElement']>)('script')).src = new URL('?events', o.scriptSrc as string).href;
+      });
   }
 
   let warned = false;
@@ -110,9 +111,7 @@ export function start(w: Win, o: Options): void {
     });
   api.v = 1;
   // Replay the stub's calls in order (after the load pageview, so the session opens with it).
-  guard(() => {
-    const q = prior && prior.q;
-    if (q) for (let i = 0; i < q.length; i++) api.apply(null, q[i] as unknown as [unknown, unknown]);
-  });
+  // No stub (prior or its q undefined): the TypeError is swallowed, nothing to replay.
+  guard(() => (prior as BeaconFn).q!.forEach((args) => api.apply(null, args as unknown as [unknown, unknown])));
   w.beacon = api;
 }

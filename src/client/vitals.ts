@@ -8,7 +8,7 @@ export type Measures = Record<string, number>;
 /** Sets p[k] to v in whole milliseconds, only when the browser measured it (v > 0), counted from
  * `from` (a prerendered page's activationStart, as web-vitals counts: what happened before is 0). */
 export function putMs(p: Measures, k: string, v: number | undefined, from = 0): void {
-  if (v && v > 0) p[k] = Math.round(Math.max(v - from, 0));
+  if ((v as number) > 0) p[k] = Math.round(Math.max((v as number) - from, 0)); // undefined > 0 is false
 }
 
 export interface Vitals {
@@ -54,7 +54,7 @@ export function observeVitals(w: Win): Vitals {
     if (!hiddenAtLoad && !restored) lcp = e.startTime;
   });
   // web-vitals reports CLS only after a first contentful paint seen visible: none for a hidden load.
-  const hasCls = !hiddenAtLoad && observe('layout-shift', (e) => cls.add(e));
+  const hasCls = !hiddenAtLoad && observe('layout-shift', (e) => cls.addShift(e));
   // INP here is the slowest interaction (not web-vitals' p98); first-input covers browsers without 'event'.
   observe('event', interaction);
   observe('first-input', interaction);
@@ -75,7 +75,7 @@ export function observeVitals(w: Win): Vitals {
           putMs(p, 'load', nav.loadEventEnd, activation);
         });
       putMs(p, 'lcp', lcp, activation);
-      if (hasCls) p.cls = cls.value();
+      if (hasCls) p.cls = cls.score();
       putMs(p, 'inp', inp);
     },
     restart() {

@@ -6,6 +6,8 @@ import type { FastifyInstance } from 'fastify';
 
 /** Where `npm run build` puts the minified script (src/client/, built by scripts/build-client.mjs). */
 export const SCRIPT_FILE = fileURLToPath(new URL('../../dist/client/collector.js', import.meta.url));
+/** The opt-in events the script loads from SCRIPT_PATH?events when its tag asks for them (src/client/events.ts). */
+export const EVENTS_FILE = fileURLToPath(new URL('../../dist/client/collector-events.js', import.meta.url));
 /** The built script's default endpoint path, replaced by COLLECT_PATH when served. */
 export const COLLECT_PATH_TOKEN = '"__BEACON_COLLECT_PATH__"';
 
@@ -35,19 +37,24 @@ export function prepareScript(source: string, collectPath: string): Representati
   ];
 }
 
-/** GET SCRIPT_PATH: the collector script, with an ETag, a one-hour cache lifetime and compression. */
+/** GET SCRIPT_PATH: the collector script, with an ETag, a one-hour cache lifetime and compression;
+ * with ?events, the same for its opt-in events file (so CORS and caching need nothing more). */
 export default async function scriptRoute(app: FastifyInstance): Promise<void> {
   const { scriptPath, collectPath } = app.config;
-  let source: string | null = null;
-  try {
-    source = readFileSync(SCRIPT_FILE, 'utf8');
-  } catch (err) {
-    // Running from a checkout without a build (tsx): the service works, only the script is missing.
-    app.log.error({ err: (err as Error).message }, `collector script not built (${SCRIPT_FILE}): run npm run build; ${scriptPath} answers 404 until then`);
-  }
-  const representations = source === null ? [] : prepareScript(source, collectPath);
+  const load = (file: string): Representation[] => {
+    try {
+      return prepareScript(readFileSync(file, 'utf8'), collectPath);
+    } catch (err) {
+      // Running from a checkout without a build (tsx): the service works, only the script is missing.
+      app.log.error({ err: (err as Error).message }, `collector script not built (${file}): run npm run build; ${scriptPath} answers 404 until then`);
+      return [];
+    }
+  };
+  const script = load(SCRIPT_FILE);
+  const events = load(EVENTS_FILE);
 
   app.get(scriptPath, async (req, reply) => {
+    const representations = Object.hasOwn(req.query as object, 'events') ? events : script;
     if (representations.length === 0) return reply.code(404).type('text/plain').send('collector script not built\n');
     const accepted = String(req.headers['accept-encoding'] ?? '');
     const chosen =

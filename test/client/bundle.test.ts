@@ -1,5 +1,6 @@
-// The built collector: scripts/build-client.mjs into a temp dir, its size and server token, then the
-// minified file run in node:vm against a minimal fake browser (collector.ts wiring included).
+// The built collector: scripts/build-client.mjs into a temp dir, the sizes and server token, then the
+// minified files run in node:vm against a minimal fake browser (collector.ts and events.ts wiring
+// included).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,24 +18,26 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const outfile = join(dir, 'collector.js');
 const printed = execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build-client.mjs', import.meta.url)), outfile], { encoding: 'utf8' });
 const built = readFileSync(outfile, 'utf8');
+const events = readFileSync(join(dir, 'collector-events.js'), 'utf8');
 
-t.test('the build: small, one IIFE, the path token intact once', async (t) => {
+t.test('the build: small, one IIFE each, the path token intact once', async (t) => {
   const gzipped = gzipSync(built).length;
-  t.ok(gzipped < 3072, `${gzipped} bytes gzipped`);
-  // Issue 16 asked for 2.5 KB with visibility, prerender, bfcache, per-route rows, opt-outs and the
-  // opt-in events; with esbuild's minifier they cost about 770 bytes over the 2,253 before
-  // (docs/collector-script.md, "Size"). This budget, 15 bytes over today's, keeps it from growing
-  // unnoticed: raise it on purpose.
-  t.ok(gzipped <= 3040, `${gzipped} bytes gzipped, at most 3,040`);
+  // Issue 16: at most 2.5 KB gzipped with visibility, prerender, bfcache, per-route rows, opt-outs
+  // and the opt-in events, these in a second file loaded only by a tag that asks for them
+  // (docs/collector-script.md, "Size"). Raise it on purpose, never past the issue's 2,500.
+  t.ok(gzipped <= 2500, `${gzipped} bytes gzipped, at most 2,500`);
+  const eventsGzipped = gzipSync(events).length;
+  t.ok(eventsGzipped <= 600, `the opt-in events' file: ${eventsGzipped} bytes gzipped, at most 600`);
   t.match(printed, new RegExp(`${Buffer.byteLength(built)} bytes, ${gzipped} gzipped`), 'the script prints both sizes');
+  t.match(printed, new RegExp(`collector-events.js: ${Buffer.byteLength(events)} bytes, ${eventsGzipped} gzipped`), 'and those of the events file');
   t.equal(built.split(TOKEN).length - 1, 1, 'the server replaces exactly one literal');
-  t.notMatch(built, /\bimport\b|\bexport\b|sourceMappingURL/, 'a classic script, nothing to fetch');
+  t.equal(events.split(TOKEN).length - 1, 0, 'none in the events file');
+  for (const file of [built, events]) t.notMatch(file, /\bimport\b|\bexport\b|sourceMappingURL|use strict/, 'a classic script, nothing to fetch');
 });
 
 interface Sent {
   url: string;
   body: string;
-  type: string;
 }
 
 interface Page {
@@ -51,6 +54,8 @@ function browser(page: Page = {}) {
   const listeners: Record<string, ((e: object) => void)[]> = {};
   const add = (prefix: string) => (type: string, fn: (e: object) => void) => (listeners[prefix + type] ??= []).push(fn);
   const attrs = page.attrs ?? {};
+  const tag = { src: 'https://stats.example/collector.js', getAttribute: (n: string) => attrs[n] ?? null };
+  const tags: { src: string }[] = [];
   const window: Record<string, unknown> = {
     innerWidth: 1440,
     innerHeight: 900,
@@ -60,12 +65,16 @@ function browser(page: Page = {}) {
     document: {
       referrer: 'https://news.example/',
       visibilityState: 'visible',
-      currentScript: page.currentScript === null ? null : { src: 'https://stats.example/collector.js', getAttribute: (n: string) => attrs[n] ?? null },
+      currentScript: page.currentScript === null ? null : tag,
       addEventListener: add('document:'),
+      createElement: () => ({ src: '' }),
+      head: { appendChild: (el: { src: string }) => (tags.push(el), el) },
+      // What events.ts looks for: the collector's tag, by its data-track-* attributes.
+      querySelector: () => (Object.keys(attrs).some((a) => a.startsWith('data-track-')) ? tag : null),
     },
     navigator: {
-      sendBeacon(to: string, blob: { text: string; type: string }) {
-        sent.push({ url: to, body: blob.text, type: blob.type });
+      sendBeacon(to: string, body: string) {
+        sent.push({ url: to, body });
         return true;
       },
       ...page.navigator,
@@ -78,14 +87,6 @@ function browser(page: Page = {}) {
         url = new URL(to, url);
       },
     },
-    Blob: class {
-      text: string;
-      type: string;
-      constructor(parts: string[], options: { type: string }) {
-        this.text = parts.join('');
-        this.type = options.type;
-      }
-    },
   };
   window.window = window;
   const context = vm.createContext(window);
@@ -93,7 +94,11 @@ function browser(page: Page = {}) {
   return {
     window,
     sent,
+    /** Script tags the collector added to the page. */
+    tags,
     run: () => vm.runInContext(built.replace(TOKEN, JSON.stringify('/collect')), context),
+    /** Runs the events file, as the browser does once the tag the script added has loaded it. */
+    runEvents: () => vm.runInContext(events, context),
     fire: (type: string, event: object = {}) => (listeners[type] ?? []).forEach((fn) => fn(event)),
     added: () => Object.keys(window).filter((k) => !before.has(k)),
     beacons: () => sent.flatMap((s) => [JSON.parse(s.body) as Record<string, unknown>].flat()),
@@ -106,7 +111,7 @@ t.test('in a page: one pageview with the viewport, SPA pageviews, window.beacon,
   await nextTurn();
   t.equal(b.sent.length, 1, 'exactly one request on load');
   t.equal(b.sent[0]?.url, 'https://stats.example/collect', 'the served path on the script origin');
-  t.equal(b.sent[0]?.type, 'text/plain');
+  t.type(b.sent[0]?.body, 'string', 'a string body: text/plain, no preflight');
   const [view] = b.beacons();
   t.match(view, { type: 'pageview', url: 'https://shop.example/products', referrer: 'https://news.example/', viewportW: 1440, viewportH: 900 });
   t.ok(Math.abs(Number(view?.timestamp) - Date.now()) < 5000, 'timestamp: epoch ms');
@@ -157,8 +162,11 @@ t.test('issue 16 attributes reach the script: data-include-automation, data-trac
   automated.run();
   await nextTurn();
   t.equal(automated.sent.length, 0, 'navigator.webdriver: nothing');
+  t.same(automated.tags, [], 'nor the events file');
   const included = browser({ navigator: { webdriver: true }, attrs: { 'data-include-automation': '', 'data-track-outbound': '', 'data-track-downloads': 'csv', 'data-track-forms': '' } });
   included.run();
+  t.same(included.tags.map((tag) => tag.src), ['https://stats.example/collector.js?events'], 'the events file, once, next to the script');
+  included.runEvents();
   const link = (href: string) => ({ button: 0, target: { closest: () => ({ href, hostname: new URL(href).hostname, pathname: new URL(href).pathname }) } });
   included.fire('document:click', link('https://elsewhere.example/x'));
   included.fire('document:click', link('https://shop.example/data.csv'));
@@ -201,6 +209,10 @@ t.test('a broken environment never makes the script throw', async (t) => {
 
   const empty = vm.createContext({});
   t.doesNotThrow(() => vm.runInContext(built, empty), 'no window or document at all');
+  t.doesNotThrow(() => vm.runInContext(events, vm.createContext({})), 'nor the events file');
+  const untracked = browser();
+  untracked.run();
+  t.doesNotThrow(() => untracked.runEvents(), 'the events file without a tag asking for it');
   const nullDocument = browser();
   nullDocument.window.document = null;
   t.doesNotThrow(() => nullDocument.run());

@@ -1,7 +1,7 @@
 // A fake window for the collector's unit tests: a movable location, recording history, transport,
 // observers, visibility (hidden, prerendering), storage and console.
 import type { Beacon } from '../../src/client/beacon.js';
-import type { FetchInit, PerfEntry, Win } from '../../src/client/environment.js';
+import type { FetchInit, PerfEntry, ScriptTag, Win } from '../../src/client/environment.js';
 import type { Options } from '../../src/client/start.js';
 import { liveLocation } from '../helpers/live-location.js';
 
@@ -9,13 +9,8 @@ export const PAGE = 'https://shop.example/products?id=1';
 export const SCRIPT = 'https://stats.example/collector.js';
 export const ENDPOINT = 'https://stats.example/collect';
 export const T0 = 1_700_000_000_000;
-
-class FakeBlob {
-  constructor(
-    readonly parts: string[],
-    readonly options: { type: string },
-  ) {}
-}
+/** What a browser sends a string body as, by sendBeacon or fetch. */
+export const TEXT = 'text/plain;charset=UTF-8';
 
 export class Listeners {
   private map = new Map<string, ((e: unknown) => void)[]>();
@@ -60,19 +55,21 @@ export function fakeWindow(o: FakeOptions = {}) {
   const observers = new Map<string, (list: { getEntries(): PerfEntry[] }) => void>();
   const pendingRecords = new Map<string, PerfEntry[]>();
   const win = new Listeners();
+  const added: ScriptTag[] = [];
   const doc = Object.assign(new Listeners(), {
     referrer: o.referrer ?? 'https://search.example/?q=shoes',
     visibilityState: o.hidden || o.prerendering ? 'hidden' : 'visible',
     prerendering: !!o.prerendering,
     baseURI: url.href,
+    createElement: (): ScriptTag => ({ src: '' }),
+    head: { appendChild: (tag: ScriptTag) => (added.push(tag), tag) },
   });
   const navigator: Win['navigator'] = { ...o.navigator };
   if (o.transport !== 'no-beacon') {
-    navigator.sendBeacon = (to: string, data: unknown) => {
+    navigator.sendBeacon = (to: string, data: string) => {
       if (o.transport === 'beacon-throws') throw new TypeError('Illegal invocation');
       if (o.transport === 'refused') return false;
-      const blob = data as FakeBlob;
-      requests.push({ via: 'beacon', url: to, body: blob.parts.join(''), contentType: blob.options.type });
+      requests.push({ via: 'beacon', url: to, body: data, contentType: TEXT });
       return true;
     };
   }
@@ -121,16 +118,17 @@ export function fakeWindow(o: FakeOptions = {}) {
       getEntriesByType: (type: string) => (type === 'navigation' && o.navigation ? [{ entryType: 'navigation', startTime: 0, duration: 0, ...o.navigation }] : []),
     },
     PerformanceObserver: FakeObserver,
-    Blob: FakeBlob,
     fetch(to: string, init: FetchInit) {
-      requests.push({ via: 'fetch', url: to, body: init.body, contentType: init.headers['Content-Type'] ?? '', init });
+      requests.push({ via: 'fetch', url: to, body: init.body, contentType: TEXT, init });
       return Promise.resolve({});
     },
   };
-  const options = (extra: Partial<Options> = {}): Options => ({
-    path: '/collect',
-    src: SCRIPT,
-    now: () => time,
+  /** start()'s options: `attrs` are the tag's data- attributes, without the prefix. */
+  const options = (attrs: Record<string, string> = {}, extra: Partial<Options> = {}): Options => ({
+    collectPath: '/collect',
+    scriptSrc: SCRIPT,
+    attr: (name) => attrs[name] ?? null,
+    clock: () => time,
     defer: (fn) => deferred.push(fn),
     ...extra,
   });
@@ -139,6 +137,8 @@ export function fakeWindow(o: FakeOptions = {}) {
     doc,
     options,
     requests,
+    /** The script tags the collector added to the page (the opt-in events' file). */
+    added,
     historyThis,
     warnings,
     /** Runs what the collector deferred (the end of the current task in a browser). */

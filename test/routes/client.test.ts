@@ -232,6 +232,24 @@ t.test('collector.js: JavaScript with an ETag, one-hour cache, compressed when a
   t.equal(stale.statusCode, 200);
 });
 
+t.test('collector.js?events: the opt-in events file, served as the script is (cache, ETag, encodings, CORS)', async (t) => {
+  const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://site.example' });
+  const script = await h.app.inject({ method: 'GET', url: '/collector.js', headers: { 'accept-encoding': 'gzip' } });
+  const events = await h.app.inject({ method: 'GET', url: '/collector.js?events', headers: { 'accept-encoding': 'gzip', origin: 'https://site.example' } });
+  t.equal(events.statusCode, 200);
+  t.equal(events.headers['content-type'], 'text/javascript; charset=utf-8');
+  t.equal(events.headers['cache-control'], 'public, max-age=3600');
+  t.equal(events.headers['content-encoding'], 'gzip');
+  t.equal(events.headers['access-control-allow-origin'], 'https://site.example', 'the same CORS path');
+  const body = gunzipSync(events.rawPayload).toString('utf8');
+  t.ok(body.includes('Outbound Link: Click'), 'the opt-in events');
+  t.notOk(body.includes('sendBeacon'), 'not the script');
+  t.not(events.headers.etag, script.headers.etag);
+  t.ok(gunzipSync(script.rawPayload).toString('utf8').includes('?events'), 'the script knows where to find it');
+  const again = await h.app.inject({ method: 'GET', url: '/collector.js?events', headers: { 'accept-encoding': 'gzip', 'if-none-match': String(events.headers.etag) } });
+  t.equal(again.statusCode, 304);
+});
+
 t.test('prepareScript and acceptsEncoding', async (t) => {
   const [br, gz, plain] = prepareScript('var e="__BEACON_COLLECT_PATH__";', '/a"b');
   t.equal(plain?.body.toString(), 'var e="/a\\"b";', 'the path is inserted as a JSON string');
