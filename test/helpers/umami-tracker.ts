@@ -2,18 +2,18 @@
 // umami@UMAMI_VERSION` (the package's own dependency tree is a whole web app, so it is not
 // installed), package/src/tracker/index.js read from the tarball, its build-time placeholders
 // replaced as its rollup config does (COLLECT_API_HOST empty, COLLECT_API_ENDPOINT /api/send), then
-// minified. Cached under node_modules/.cache; the first run needs the registry.
+// minified. Cached in the system's temporary directory (npm test runs from a fresh compiled mirror of
+// the tree, so a cache inside it would not last); the first run needs the registry.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { transform } from 'esbuild';
 
 const run = promisify(execFile);
 export const UMAMI_VERSION = '2.10.0';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CACHE = join(ROOT, 'node_modules', '.cache', 'umami-tracker', UMAMI_VERSION);
+const CACHE = join(tmpdir(), 'beacon-ingest-umami-tracker', UMAMI_VERSION);
 const SOURCE = 'package/src/tracker/index.js';
 
 /** The source of Umami's tracker as published (npm pack, once). */
