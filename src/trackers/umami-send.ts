@@ -42,7 +42,8 @@ export function umamiBeacon(raw: Buffer, origin: string | undefined): TrackerBea
   const page = resolve(p.url, base);
   if (page === null) return invalid('url: not a URL, nor a path with a hostname');
   const item: Record<string, unknown> = { url: page, type: 'pageview' };
-  if (typeof p.referrer === 'string' && p.referrer !== '') item.referrer = resolve(p.referrer, base) ?? p.referrer;
+  // A referrer that is no URL (or no string) goes on as sent: the validator stores it NULL and counts it.
+  if (p.referrer !== undefined && p.referrer !== '') item.referrer = typeof p.referrer === 'string' ? (resolve(p.referrer, base) ?? p.referrer) : p.referrer;
   if (typeof p.timestamp === 'number' && Number.isFinite(p.timestamp)) item.timestamp = p.timestamp * 1000; // seconds
 
   const out: Record<string, unknown> = Object.create(null);
@@ -90,7 +91,8 @@ function baseUrl(hostname: string | undefined, origin: string | undefined): stri
 function resolve(value: string, base: string | null): string | null {
   const text = decoded(value, decodeURI);
   if (URL.canParse(text)) return text; // the validator judges its scheme and host
-  if (base === null || !text.startsWith('/')) return null;
+  // "//host/x" is another host's URL, not a path.
+  if (base === null || !text.startsWith('/') || text.startsWith('//')) return null;
   return URL.parse(text, base)?.href ?? null;
 }
 

@@ -52,6 +52,7 @@ t.test('hostile and broken bodies', async (t) => {
   t.match(b({ type: 'event', payload: { hostname: 'a'.repeat(101), url: '/' } }), { ok: false, reason: 'invalid_schema' }, 'an overlong hostname');
   t.match(b({ type: 'event', payload: { hostname: 'example.com', url: 5 } }), { ok: false, reason: 'invalid_schema' }, 'a url that is a number');
   t.match(b({ type: 'event', payload: { hostname: 'example.com', url: 'relative/path' } }), { ok: false }, 'a url that is neither a URL nor a path');
+  t.match(b({ type: 'event', payload: { hostname: 'example.com', url: '//evil.example/x' } }), { ok: false }, 'a protocol-relative url is another host, not a path');
   const junk = b({ type: 'event', payload: { hostname: 'example.com', url: '/', screen: '<b>x</b>', language: 'x'.repeat(36), title: 'x'.repeat(600), tag: 3 } });
   t.same(plain(junk), { ok: true, items: [{ url: 'https://example.com/', type: 'pageview' }], sites: ['example.com'] }, 'junk screen, language, title and tag are left out');
   const proto = b('{"type":"event","payload":{"hostname":"example.com","url":"/","name":"e","data":{"__proto__":{"polluted":1}}}}');
@@ -69,5 +70,7 @@ t.test('what the adapter passes on is judged by our validator like any beacon', 
   t.match(check({ type: 'event', payload: { hostname: 'example.com', url: '/', name: 'x'.repeat(70) } }), { ok: true, nulled: ['name'] }, 'a name over 64 characters is stored NULL');
   t.match(check({ type: 'event', payload: { hostname: 'example.com', url: '/', name: { a: 1 } } }), { ok: true, nulled: ['name'] }, 'a name that is an object is stored NULL');
   t.match(check({ type: 'event', payload: { hostname: 'example.com', url: '/', timestamp: 1 } }), { ok: true, nulled: ['timestamp'] }, 'a timestamp in 1970 is stored NULL');
+  t.match(check({ type: 'event', payload: { hostname: 'example.com', url: '/', referrer: 42 } }), { ok: true, nulled: ['referrer'] }, 'a referrer that is a number is stored NULL, counted');
+  t.match(check({ type: 'event', payload: { hostname: 'example.com', url: '/', referrer: 'javascript:alert(1)' } }), { ok: true, nulled: ['referrer'] }, 'a javascript: referrer too');
   t.match(check({ type: 'event', payload: { hostname: 'example.com', url: '/', data: JSON.parse('{"a":{"b":{"c":{"d":{"e":1}}}}}') } }), { ok: true }, 'deep data is the sanitiser\'s to refuse');
 });
