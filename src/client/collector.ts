@@ -7,8 +7,8 @@
 // Global Privacy Control), data-include-localhost (also count localhost, 127/8, [::1], file:),
 // data-include-automation (also count a browser driven by automation, navigator.webdriver: for
 // tests), data-track-outbound, data-track-downloads (="pdf,zip" replaces the default extensions),
-// data-track-forms (opt-in events, see auto-events.ts). localStorage.beacon_ignore = 'true' in a
-// browser stops everything there (a site owner's own visits).
+// data-track-forms (opt-in events, see auto-events.ts: a second file, events.ts, loaded only then).
+// localStorage.beacon_ignore = 'true' in a browser stops everything there (a site owner's own visits).
 //
 // Custom events: window.beacon(name, props). Calls made before the script has loaded are kept by
 // this stub, placed inline before the tag, and replayed in order when the script runs:
