@@ -167,6 +167,7 @@ t.test('issue 16 attributes reach the script: data-include-automation, data-trac
   included.run();
   t.same(included.tags.map((tag) => tag.src), ['https://stats.example/collector.js?events'], 'the events file, once, next to the script');
   included.runEvents();
+  t.same(included.added(), ['beacon'], 'the events file adds no global either');
   const link = (href: string) => ({ button: 0, target: { closest: () => ({ href, hostname: new URL(href).hostname, pathname: new URL(href).pathname }) } });
   included.fire('document:click', link('https://elsewhere.example/x'));
   included.fire('document:click', link('https://shop.example/data.csv'));
