@@ -25,13 +25,20 @@ t.test(`Umami's tracker (umami@${UMAMI_VERSION}): pageview, event with data, pus
   const cacheHeaders: (string | undefined)[] = [];
   page.on('request', (r) => r.url().endsWith('/api/send') && r.method() === 'POST' && cacheHeaders.push(r.headers()['x-umami-cache']));
 
+  // Each step waits for the tracker to have read the answer before the next, so the next request
+  // carries what it kept (a busy machine could otherwise send two before the first answer is read).
+  const answered = () => page.waitForResponse((r) => r.url().endsWith('/api/send') && r.request().method() === 'POST').then((r) => r.finished());
   const landing = `${site.origin}/shop?utm_source=mastodon&utm_medium=social&utm_content=post-1`;
+  let answer = answered();
   await page.goto(landing, { referer: 'https://social.example/' });
-  await site.waitFor('the landing pageview', (r) => r.some((x) => x.type === 'pageview'));
+  await answer;
+  answer = answered();
   await page.click('#buy');
-  await site.waitFor('the click event', (r) => r.some((x) => x.type === 'event'));
+  await answer;
+  answer = answered();
   await page.evaluate("history.pushState({}, '', '/shop/cart')");
-  const rows = await site.waitFor('the SPA pageview', (r) => r.some((x) => x.url === `${site.origin}/shop/cart`));
+  await answer;
+  const rows = await site.waitFor('the SPA pageview', (r) => r.some((x) => x.url === `${site.origin}/shop/cart`) && r.some((x) => x.type === 'event'));
 
   const pageviews = rows.filter((r) => r.type === 'pageview');
   t.same(pageviews.map((r) => r.url), [landing, `${site.origin}/shop/cart`], 'one pageview per route, path resolved on the page\'s origin');
