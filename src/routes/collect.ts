@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { canonicalIp } from '../pipeline/client-ip.js';
 import { decodeBody, decodeQuery } from '../pipeline/decode-body.js';
-import type { RejectReason, RequestContext } from '../pipeline/collector.js';
+import type { RejectReason } from '../pipeline/collector.js';
 import { DebugTrace } from '../pipeline/debug-trace.js';
+import { firstHeader, requestContext } from './request-context.js';
 
 /** Fastify's own refusals, mapped to rejection reasons; all of them still answer 204. */
 function reasonFor(err: FastifyError): RejectReason {
@@ -75,20 +75,6 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
   }
 }
 
-/** `countryHeader`: CDN_COUNTRY_HEADER (lower-cased), or null when no country header is believed. */
-function requestContext(req: FastifyRequest, countryHeader: string | null): RequestContext {
-  const h = req.headers;
-  return {
-    origin: h.origin,
-    // Junk that a trusted proxy passed on as X-Forwarded-For is no address: the socket's is used instead.
-    ip: canonicalIp(req.ip) ?? canonicalIp(req.socket.remoteAddress) ?? '0.0.0.0',
-    userAgent: h['user-agent'],
-    peer: req.socket.remoteAddress ?? '',
-    cdnCountry: countryHeader === null ? undefined : firstHeader(h[countryHeader]),
-    doNotTrack: h.dnt === '1' || h['sec-gpc'] === '1',
-  };
-}
-
 function sendPixel(reply: FastifyReply): FastifyReply {
   return reply
     .code(200)
@@ -103,8 +89,3 @@ function sendPixel(reply: FastifyReply): FastifyReply {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function firstHeader(value: unknown): string | undefined {
-  // Not `value` as is: a header named like an Object.prototype member ("constructor") is no string.
-  return typeof value === 'string' ? value : Array.isArray(value) && typeof value[0] === 'string' ? value[0] : undefined;
-}

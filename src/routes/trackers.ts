@@ -4,7 +4,7 @@ import { DebugTrace } from '../pipeline/debug-trace.js';
 import { plausibleBeacon } from '../trackers/plausible-event.js';
 import { TrackerIntake, type TrackerBeacons } from '../trackers/tracker-intake.js';
 import { umamiBeacon } from '../trackers/umami-send.js';
-import { trackerContext } from './tracker-context.js';
+import { requestContext } from './request-context.js';
 
 // Umami's tracker keeps this text (version 2) or its `cache` (version 3) and sends it back in
 // x-umami-cache. Umami's server puts a signed token with the session there; here sessions come from
@@ -54,7 +54,7 @@ export default async function trackerRoutes(app: FastifyInstance): Promise<void>
     if (path === null) continue;
     app.post(path, async (req, reply) => {
       const beacons = adapt(Buffer.isBuffer(req.body) ? req.body : EMPTY, req);
-      await intake.ingest(beacons, trackerContext(req, countryHeader));
+      await intake.ingest(beacons, requestContext(req, countryHeader));
       return answer(path, reply, !beacons.ok && beacons.malformed);
     });
     // An allowed preflight is answered by the CORS hook before this; a disallowed one lands here.
@@ -64,7 +64,7 @@ export default async function trackerRoutes(app: FastifyInstance): Promise<void>
       app.post(`${path}/debug`, { config: { cors: false } }, async (req, reply) => {
         const beacons = adapt(Buffer.isBuffer(req.body) ? req.body : EMPTY, req);
         const trace = new DebugTrace(beacons.ok ? beacons.items.length : 1);
-        await intake.ingest(beacons, trackerContext(req, countryHeader), trace);
+        await intake.ingest(beacons, requestContext(req, countryHeader), trace);
         return reply.code(200).header('cache-control', 'no-store').send(trace.report());
       });
     }
