@@ -7,7 +7,7 @@
 // esbuild bundles and minifies; terser then runs over the result, because it compresses further
 // (functions called once inlined, several passes): docs/collector-script.md, "Size".
 import { build } from 'esbuild';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -34,18 +34,25 @@ async function bundle(entry, out) {
     legalComments: 'none',
     logLevel: 'warning',
     // Our own property names, shortened: the options collector.ts hands start() and the methods of
-    // our internal objects. A name here must never be read from or set on a DOM object (not src,
-    // now, add, value, push: those are), which is why each is spelled so that it cannot be one.
+    // our internal objects. Every `.name` in the bundle is renamed, on any object: a name here must
+    // never be read from or set on a browser object by src/client. Some are DOM names elsewhere
+    // (defer: a script tag's; read, enqueue: streams'), so never use them on one; not src, now, add,
+    // value or push, which the script does use on browser objects.
     mangleProps: /^(collectPath|scriptSrc|attr|clock|defer|read|restart|flush|enqueue|addShift|score)$/,
   });
   const ecma = 2019;
   const minified = await minify(bundled.outputFiles[0].text, {
     ecma,
-    compress: { ecma, passes: 5, inline: 1, hoist_vars: true, unsafe: true, unsafe_arrows: true, pure_getters: true, toplevel: true },
+    // Not `unsafe`: it turns String(v) into v+"", which throws for a Symbol (beacon(Symbol()), a
+    // rejection with a Symbol reason) and calls valueOf before toString; it saved 2 bytes. Nor
+    // `pure_getters: true` (it may drop a read kept for the TypeError it throws): the same output.
+    compress: { ecma, passes: 5, inline: 1, hoist_vars: true, unsafe_arrows: true, toplevel: true },
     mangle: { toplevel: true },
     format: { wrap_func_args: false },
   });
   const code = Buffer.from(minified.code);
+  // tsc does not make dist/client (the root tsconfig excludes src/client): a fresh checkout has none.
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, code);
   console.log(`${out}: ${code.length} bytes, ${gzipSync(code).length} gzipped`);
   return minified.code;

@@ -15,10 +15,11 @@ import { liveLocation } from '../helpers/live-location.js';
 const TOKEN = '"__BEACON_COLLECT_PATH__"';
 const dir = mkdtempSync(join(tmpdir(), 'collector-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const outfile = join(dir, 'collector.js');
+// A directory that does not exist yet, as dist/client in a fresh checkout (tsc does not make it).
+const outfile = join(dir, 'client', 'collector.js');
 const printed = execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build-client.mjs', import.meta.url)), outfile], { encoding: 'utf8' });
 const built = readFileSync(outfile, 'utf8');
-const events = readFileSync(join(dir, 'collector-events.js'), 'utf8');
+const events = readFileSync(join(dir, 'client', 'collector-events.js'), 'utf8');
 
 t.test('the build: small, one IIFE each, the path token intact once', async (t) => {
   const gzipped = gzipSync(built).length;
@@ -124,6 +125,10 @@ t.test('in a page: one pageview with the viewport, SPA pageviews, window.beacon,
   (b.window.beacon as (n: string, p: object) => void)('add_to_cart', { sku: 'A1' });
   await nextTurn();
   t.match(b.beacons()[3], { type: 'event', name: 'add_to_cart', payload: { sku: 'A1' } });
+  // String(v), as in the source: the minifier must not make it v + '', which throws on a Symbol.
+  (b.window.beacon as (n: unknown) => void)(Symbol('signup'));
+  await nextTurn();
+  t.match(b.beacons()[4], { type: 'event', name: 'Symbol(signup)' }, 'a name that is a Symbol, as String() writes it');
   t.same(b.added(), ['beacon'], 'window.beacon is the only global');
 });
 
