@@ -11,6 +11,8 @@ export const ENDPOINT = 'https://stats.example/collect';
 export const T0 = 1_700_000_000_000;
 /** What a browser sends a string body as, by sendBeacon or fetch. */
 export const TEXT = 'text/plain;charset=UTF-8';
+/** The Content-Type a browser derives from a body: text/plain only for a string (a Blob has its own). */
+const typeOf = (body: unknown): string => (typeof body === 'string' ? TEXT : `not a string: ${Object.prototype.toString.call(body)}`);
 
 export class Listeners {
   private map = new Map<string, ((e: unknown) => void)[]>();
@@ -69,7 +71,7 @@ export function fakeWindow(o: FakeOptions = {}) {
     navigator.sendBeacon = (to: string, data: string) => {
       if (o.transport === 'beacon-throws') throw new TypeError('Illegal invocation');
       if (o.transport === 'refused') return false;
-      requests.push({ via: 'beacon', url: to, body: data, contentType: TEXT });
+      requests.push({ via: 'beacon', url: to, body: data, contentType: typeOf(data) });
       return true;
     };
   }
@@ -119,7 +121,7 @@ export function fakeWindow(o: FakeOptions = {}) {
     },
     PerformanceObserver: FakeObserver,
     fetch(to: string, init: FetchInit) {
-      requests.push({ via: 'fetch', url: to, body: init.body, contentType: TEXT, init });
+      requests.push({ via: 'fetch', url: to, body: init.body, contentType: typeOf(init.body), init });
       return Promise.resolve({});
     },
   };
