@@ -34,5 +34,8 @@ if (process.env.TAP_CHILD_ID !== undefined) {
     if (url.includes('/@tapjs/processinfo/') || (!mocks && url.includes('/@tapjs/mock/'))) return;
     return register.call(this, specifier, ...rest);
   };
+  // @tapjs/mock imports `register` by name, and a builtin's named exports keep the original function
+  // until they are synced (processinfo reads the default export's property, patched already).
+  module.syncBuiltinESMExports();
   if (/\.[cm]?tsx?$/.test(file)) await import('tsx/esm');
 }
