@@ -1,5 +1,6 @@
 // Umami's send endpoint (POST /api/send), as its tracker script (npm `umami`, src/tracker/index.js,
 // versions 2 and 3) and @umami/node send it: mapped field by field in docs/trackers.md.
+import { domainToASCII } from 'node:url';
 import { excerpt, isObject, parseJson } from './json-body.js';
 import type { TrackerBeacons } from './tracker-intake.js';
 
@@ -41,6 +42,8 @@ export function umamiBeacon(raw: Buffer, origin: string | undefined): TrackerBea
   const base = baseUrl(hostname, origin);
   const page = resolve(p.url, base);
   if (page === null) return invalid('url: not a URL, nor a path with a hostname');
+  // Umami files a page under `hostname`; here the url's host is the site, so the two must agree.
+  if (hostname !== undefined && !onHost(page, hostname)) return invalid('url: on another host than hostname');
   const item: Record<string, unknown> = { url: page, type: 'pageview' };
   // A referrer that is no URL (or no string) goes on as sent: the validator stores it NULL and counts it.
   if (p.referrer !== undefined && p.referrer !== '') item.referrer = typeof p.referrer === 'string' ? (resolve(p.referrer, base) ?? p.referrer) : p.referrer;
@@ -91,9 +94,17 @@ function baseUrl(hostname: string | undefined, origin: string | undefined): stri
 function resolve(value: string, base: string | null): string | null {
   const text = decoded(value, decodeURI);
   if (URL.canParse(text)) return text; // the validator judges its scheme and host
-  // "//host/x" is another host's URL, not a path.
-  if (base === null || !text.startsWith('/') || text.startsWith('//')) return null;
-  return URL.parse(text, base)?.href ?? null;
+  if (base === null || !text.startsWith('/')) return null;
+  // A path stays on its base: "//host/x", and "/\host/x" or "/<tab>/host/x" (which the parser reads
+  // as "//host/x"), are another host's URL.
+  const url = URL.parse(text, base);
+  return url !== null && url.host === URL.parse(base)?.host ? url.href : null;
+}
+
+/** The URL `page` is on `hostname` (the port aside; an IDN hostname matches its punycode). */
+function onHost(page: string, hostname: string): boolean {
+  const host = URL.parse(page)?.hostname;
+  return host === hostname || host === domainToASCII(hostname);
 }
 
 /** `decode(s)`, or `s` as it is when it is no valid escape sequence ("100% off"). */

@@ -60,6 +60,22 @@ t.test('hostile and broken bodies', async (t) => {
   t.ok(proto.ok);
 });
 
+t.test('the page is on the claimed hostname: no path or URL reaches another host', async (t) => {
+  // The URL parser reads "\\" as "/" and drops tabs and newlines (%09 and %0A once decoded), so each
+  // of these paths would resolve to https://evil.example/x: a page on a host the body never claimed.
+  for (const url of ['/\\evil.example/x', '/\t/evil.example/x', encodeURI('/\t/evil.example/x'), '/%0a/evil.example/x', '/\\/evil.example/x']) {
+    t.match(b({ type: 'event', payload: { hostname: 'example.com', url } }), { ok: false, reason: 'invalid_schema', malformed: true }, `${JSON.stringify(url)} on https://hostname`);
+    t.match(b({ type: 'event', payload: { url } }, 'https://example.com'), { ok: false, reason: 'invalid_schema', malformed: true }, `${JSON.stringify(url)} on the Origin`);
+  }
+  t.match(b({ type: 'event', payload: { hostname: 'example.com', url: 'https://evil.example/x' } }), { ok: false, reason: 'invalid_schema', malformed: true }, 'a whole URL of another host than hostname');
+  t.match(b({ type: 'event', payload: { hostname: 'example.com', url: 'https://www.example.com/x' } }), { ok: false }, 'www. is another host too (Umami files it under hostname)');
+  t.match(b({ type: 'event', payload: { hostname: 'Site.Test', url: 'http://site.test:8080/a' } }), { ok: true, items: [{ url: 'http://site.test:8080/a' }] }, 'the port and case are no other host');
+  t.match(b({ type: 'event', payload: { hostname: 'bücher.example', url: 'https://xn--bcher-kva.example/a' } }), { ok: true }, 'an IDN hostname and its punycode URL');
+  t.match(b({ type: 'event', payload: { url: 'https://evil.example/x' } }), { ok: true, sites: [] }, 'no hostname claimed: the url host alone decides, as for /collect');
+  const r = b({ type: 'event', payload: { hostname: 'example.com', url: '/a', referrer: '/\\evil.example/' } });
+  t.match(r, { ok: true, items: [{ url: 'https://example.com/a', referrer: '/\\evil.example/' }] }, 'a path referrer that leaves the page\'s host is no URL: the validator stores it NULL and counts it');
+});
+
 t.test('what the adapter passes on is judged by our validator like any beacon', async (t) => {
   const now = Date.now();
   const check = (body: unknown, origin?: string) => {
