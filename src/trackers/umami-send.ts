@@ -31,7 +31,7 @@ export function umamiBeacon(raw: Buffer, origin: string | undefined): TrackerBea
   if (type === 'identify') {
     return { ok: false, reason: 'unsupported_type', excerpt: 'umami identify: not stored (docs/trackers.md)', malformed: false };
   }
-  if (type !== 'event' && type !== 'performance') return invalid(`type: must be event, identify or performance (got ${excerpt(JSON.stringify(type) ?? '')})`);
+  if (type !== 'event' && type !== 'performance') return invalid(`type: must be event, identify or performance (got ${kind(type)})`);
 
   let hostname: string | undefined;
   if (p.hostname !== undefined) {
@@ -70,6 +70,12 @@ export function umamiBeacon(raw: Buffer, origin: string | undefined): TrackerBea
   meta(out, '$tag', p.tag, MAX_TAG);
   if (Object.keys(out).length > 0) item.payload = out;
   return { ok: true, items: [item], sites: hostname === undefined ? [] : [hostname] };
+}
+
+/** A value for a rejection's detail. Not JSON.stringify: 64 KiB of nested arrays overflow its stack. */
+function kind(v: unknown): string {
+  if (typeof v === 'string') return excerpt(JSON.stringify(v));
+  return Array.isArray(v) ? 'an array' : isObject(v) ? 'an object' : String(v);
 }
 
 function invalid(detail: string): TrackerBeacons {

@@ -55,6 +55,11 @@ t.test('hostile and broken bodies', async (t) => {
   t.match(b({ type: 'event', payload: { hostname: 'example.com', url: '//evil.example/x' } }), { ok: false }, 'a protocol-relative url is another host, not a path');
   const junk = b({ type: 'event', payload: { hostname: 'example.com', url: '/', screen: '<b>x</b>', language: 'x'.repeat(36), title: 'x'.repeat(600), tag: 3 } });
   t.same(plain(junk), { ok: true, items: [{ url: 'https://example.com/', type: 'pageview' }], sites: ['example.com'] }, 'junk screen, language, title and tag are left out');
+  // 60,000 nested arrays fit in 64 KiB; JSON.stringify of them overflows the stack (a thrown error,
+  // logged at error level and counted as `error`, for every such request).
+  const deep = `{"type":${'['.repeat(30_000)}${']'.repeat(30_000)},"payload":{}}`;
+  t.match(b(deep), { ok: false, reason: 'invalid_schema', malformed: true }, 'a type nested past the stack: refused, not thrown');
+  t.match(b({ type: 'x'.repeat(500), payload: {} }), { ok: false, excerpt: /^type: must be event, identify or performance \(got "x{79}…\)$/ }, 'an overlong type: its start in the detail');
   const proto = b('{"type":"event","payload":{"hostname":"example.com","url":"/","name":"e","data":{"__proto__":{"polluted":1}}}}');
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
   t.ok(proto.ok);
