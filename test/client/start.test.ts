@@ -264,10 +264,10 @@ t.test('makeBeacon and window.beacon: fields, name cut to 64, payload only a sma
   }
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  for (const [what, v] of [['array', [1]], ['date', new Date()], ['class instance', new Thing()], ['string', 'x'], ['null', null], ['cycle', cyclic], ['too big', { s: 'x'.repeat(9000) }]] as const) {
+  for (const [what, v] of [['array', [1]], ['date', new Date()], ['class instance', new Thing()], ['string', 'x'], ['function', () => 1], ['null', null], ['cycle', cyclic], ['too big', { s: 'x'.repeat(9000) }]] as const) {
     t.equal(eventPayload(v, warn), undefined, what);
   }
-  t.same(problems, ['not a plain object', 'not a plain object', 'not a plain object', 'not a plain object', 'not JSON', 'over 8 KB'], 'each invalid props named (null is no props)');
+  t.same(problems, ['not a plain object', 'not a plain object', 'not a plain object', 'not a plain object', 'not a plain object', 'not JSON', 'over 8 KB'], 'each invalid props named (null is no props)');
 
   const f = fakeWindow();
   start(f.w, f.options());
