@@ -1,5 +1,7 @@
 import t from 'tap';
 import { plausibleBeacon } from '../../src/trackers/plausible-event.js';
+import { QueryStripper } from '../../src/pipeline/query-strip.js';
+import { storedBeacon } from '../../src/pipeline/stored-beacon.js';
 import { validateBeacon } from '../../src/pipeline/validate-beacon.js';
 
 const b = (body: unknown) => plausibleBeacon(Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)));
@@ -74,6 +76,7 @@ t.test('what the adapter passes on is judged by our validator like any beacon', 
   t.match(check({ n: 'pageview', u: 'https://example.com/', r: 'not a url' }), { ok: true, nulled: ['referrer'] }, 'a bad referrer is stored NULL');
   t.match(check({ n: 'pageview', u: 'https://example.com/', r: 7 }), { ok: true, nulled: ['referrer'] }, 'a referrer that is a number too');
   t.match(check({ n: 'x'.repeat(200), u: 'https://example.com/' }), { ok: true, nulled: ['name'] }, 'an overlong event name is stored NULL');
-  t.match(check({ n: '<img src=x onerror=alert(1)>', u: 'https://example.com/', p: { '<b>k</b>': '<script>x</script>' } }), { ok: true }, 'markup is the sanitiser\'s to strip');
+  const marked = check({ n: '<img src=x onerror=alert(1)>Buy', u: 'https://example.com/', p: { '<b>k</b>': '<script>x</script>y' } });
+  t.match(marked.ok && storedBeacon(marked, new QueryStripper([])), { ok: true, eventName: 'Buy', payload: '{"k":"xy"}' }, 'markup is the sanitiser\'s to strip, in the name, prop keys and values');
   t.match(check({ n: 'e', u: 'https://example.com/', p: { k: 'x'.repeat(2001) } }), { ok: true, nulled: ['payload'] });
 });
