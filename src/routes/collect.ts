@@ -1,22 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeBody, decodeQuery } from '../pipeline/decode-body.js';
-import type { RejectReason } from '../pipeline/collector.js';
 import { DebugTrace } from '../pipeline/debug-trace.js';
+import { refusalReason } from './fastify-refusal.js';
 import { firstHeader, requestContext } from './request-context.js';
-
-/** Fastify's own refusals, mapped to rejection reasons; all of them still answer 204. */
-function reasonFor(err: FastifyError): RejectReason {
-  switch (err.statusCode) {
-    case 413:
-      return 'too_large';
-    case 415:
-      return 'unsupported_type';
-    case 400:
-      return err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'too_large' : 'invalid_json';
-    default:
-      return 'error';
-  }
-}
 
 // The smallest transparent GIF (1x1, 42 bytes).
 export const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -31,7 +17,7 @@ export default async function collectRoutes(app: FastifyInstance): Promise<void>
   const countryHeader = config.cdnCountryHeader;
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const reason = reasonFor(err);
+    const reason = refusalReason(err); // all of them still answer 204
     if (req.routeOptions.url === `${path}/debug`) {
       // A dry run is no traffic: not counted, and told plainly what was wrong.
       return reply.code(err.statusCode ?? 500).send({ error: err.code ?? 'error', reason, message: err.message });

@@ -1,9 +1,9 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RejectReason } from '../pipeline/collector.js';
 import { DebugTrace } from '../pipeline/debug-trace.js';
 import { plausibleBeacon } from '../trackers/plausible-event.js';
 import { TrackerIntake, type TrackerBeacons } from '../trackers/tracker-intake.js';
 import { umamiBeacon } from '../trackers/umami-send.js';
+import { refusalReason } from './fastify-refusal.js';
 import { requestContext } from './request-context.js';
 
 // Umami's tracker keeps this text (version 2) or its `cache` (version 3) and sends it back in
@@ -13,14 +13,6 @@ import { requestContext } from './request-context.js';
 const UMAMI_ANSWER = '{"cache":""}';
 const UMAMI_BAD_REQUEST = '{"error":"bad request"}';
 const EMPTY = Buffer.alloc(0);
-
-/** Fastify's own refusals (body too large, broken length) as rejection reasons. */
-function reasonFor(err: FastifyError): RejectReason {
-  if (err.statusCode === 413) return 'too_large';
-  if (err.statusCode === 415) return 'unsupported_type';
-  if (err.statusCode === 400) return err.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' ? 'too_large' : 'invalid_json';
-  return 'error';
-}
 
 /**
  * POST PLAUSIBLE_PATH (always 202 "ok", as Plausible answers) and POST UMAMI_PATH (200 with the
@@ -37,7 +29,7 @@ export default async function trackerRoutes(app: FastifyInstance): Promise<void>
       : reply.code(202).type('text/plain').send('ok');
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    const reason = reasonFor(err);
+    const reason = refusalReason(err);
     const route = req.routeOptions.url ?? '';
     if (route.endsWith('/debug')) return reply.code(err.statusCode ?? 500).send({ error: err.code ?? 'error', reason, message: err.message });
     if (err.code?.startsWith('FST_')) ingestEvents.received(1);
