@@ -94,7 +94,15 @@ t.test('oversized headers and malformed requests get each protocol\'s answer, co
   t.match(await raw(`POST /api/event HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`), /^HTTP\/1\.1 202 Accepted\r\n[^]*\r\n\r\nok$/, 'Plausible: 202 ok for a header overflow');
   t.match(await raw('POST /api/event?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: nope\r\n\r\n'), /^HTTP\/1\.1 202 /, 'and for a malformed request');
   t.match(await raw(`POST /api/send HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`), /^HTTP\/1\.1 400 [^]*\{"error":"bad request"\}$/, 'Umami: its 400');
+  // Only a POST to the trackers' own paths: their debug twins, other methods and other routes keep
+  // Node's answers, and are no beacon.
+  t.match(await raw(`POST /api/event/debug HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`), /^HTTP\/1\.1 431 /, 'a debug twin: 431');
+  t.match(await raw(`GET /api/send HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\n\r\n`), /^HTTP\/1\.1 431 /, 'a GET: 431');
+  t.match(await raw(`POST /api/sendx HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`), /^HTTP\/1\.1 431 /, 'a path that starts like one: 431');
+  t.match(await raw('GET /health HTTP/1.1\r\nHost: a\r\nContent-Length: nope\r\n\r\n'), /^HTTP\/1\.1 400 /, 'an ops route: 400');
+  t.match(await raw(`POST /collect HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`), /^HTTP\/1\.1 204 /, 'COLLECT_PATH: still 204');
   const metrics = await (await fetch(`${base}/metrics`)).text();
-  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="too_large"}'), 2);
+  t.equal(metricValue(metrics, 'beacon_rejected_total{reason="too_large"}'), 3, 'the trackers\' two and COLLECT_PATH\'s');
   t.equal(metricValue(metrics, 'beacon_rejected_total{reason="invalid_json"}'), 1);
+  t.equal(metricValue(metrics, 'beacon_received_total'), 4, 'nothing else counted');
 });
