@@ -48,8 +48,10 @@ export function plausibleBeacon(raw: Buffer): TrackerBeacons {
   if (typeof domain === 'string') {
     sites = domain.split(',').map((d) => d.trim());
     if (sites.some((d) => d === '')) return invalid('d (domain): blank');
-  } else {
+  } else if (domain === undefined) {
     sites = []; // Plausible falls back to the url's host, which the collector checks anyway
+  } else {
+    return invalid('d (domain): a string'); // else it would claim no site, and skip the site check
   }
 
   if (name === 'engagement') {

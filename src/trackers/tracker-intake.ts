@@ -1,3 +1,4 @@
+import { domainToASCII } from 'node:url';
 import type { Collector, IngestEvents, IngestTrace, RequestContext } from '../pipeline/collector.js';
 import type { DecodeRejection } from '../pipeline/decode-body.js';
 import { excerpt } from './json-body.js';
@@ -32,7 +33,7 @@ export class TrackerIntake {
   /** True when every one of `sites` is an allowed host (always, without an ALLOWED_ORIGINS list). */
   allowsSites(sites: readonly string[]): boolean {
     if (this.#sites === null) return true;
-    for (const site of sites) if (!this.#sites.has(bare(site.trim().toLowerCase()))) return false;
+    for (const site of sites) if (!this.#sites.has(bare(ascii(site.trim().toLowerCase())))) return false;
     return true;
   }
 
@@ -50,6 +51,11 @@ export class TrackerIntake {
     }
     await this.#collector.ingest({ ok: true, items: t.items }, ctx, trace);
   }
+}
+
+/** An IDN domain as written ("bücher.example") in punycode, as URL hostnames are; else as it is. */
+function ascii(domain: string): string {
+  return domainToASCII(domain) || domain;
 }
 
 function bare(host: string): string {

@@ -56,6 +56,8 @@ t.test('hostile and broken bodies', async (t) => {
   t.match(b({ n: { x: 1 }, u: 'https://example.com/' }), { ok: false, reason: 'invalid_schema' }, 'a name that is an object');
   t.match(b({ n: 'pageview', u: 42 }), { ok: false, reason: 'invalid_schema' }, 'a url that is a number');
   t.match(b({ n: 'pageview', u: 'https://example.com/', d: 'a.com,,b.com' }), { ok: false, reason: 'invalid_schema' }, 'a blank domain in the list');
+  // A domain that is no string would skip the site check (Plausible's server refuses it too).
+  for (const d of [['evil.example'], 7, { evil: 'example' }]) t.match(b({ n: 'pageview', u: 'https://example.com/', d }), { ok: false, reason: 'invalid_schema', malformed: true }, `a domain that is ${JSON.stringify(d)}`);
   const long = b({ n: 'e', u: 'https://example.com/', p: { k: 'x'.repeat(2001) } });
   t.equal(long.ok && typeof long.items[0]?.payload, 'string', 'props over the limits: a payload the validator stores NULL (and counts)');
   const many = b({ n: 'e', u: 'https://example.com/', p: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, 'v'])) });

@@ -19,6 +19,10 @@ t.test('site names against ALLOWED_ORIGINS: host names, without www. or port, ca
   t.notOk(i.allowsSites(['example.com', 'evil.example']), 'every one must be allowed');
   t.notOk(i.allowsSites(['sub.example.com']));
   t.notOk(i.allowsSites(['example.com.evil.example']));
+  const idn = intake(['https://bücher.example']).intake;
+  t.ok(idn.allowsSites(['bücher.example']), 'an IDN domain as written (data-domain="bücher.example")');
+  t.ok(idn.allowsSites(['xn--bcher-kva.example']), 'and as punycode (location.hostname)');
+  t.notOk(idn.allowsSites(['bucher.example']));
   t.ok(intake(null).intake.allowsSites(['anything.example']), 'unset: any');
   t.ok(intake('*').intake.allowsSites(['anything.example']), '*: any');
 });
