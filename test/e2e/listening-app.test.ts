@@ -6,7 +6,7 @@ import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { buildTestApp, CHROME_UA, SAFARI_IOS_UA, metricValue } from '../helpers/app.js';
 import { freshDatabase } from '../helpers/db.js';
-import { countPageviews as count, listen } from '../helpers/listen.js';
+import { countPageviews as count, listen, rawRequest } from '../helpers/listen.js';
 import { until } from '../helpers/process.js';
 
 t.test('a listening server stores beacons of every body type sent over HTTP', async (t) => {
@@ -67,17 +67,7 @@ t.test('timer trigger: a single row is written after FLUSH_INTERVAL_MS', async (
 t.test('oversized headers and malformed requests to /collect still get 204 over a real socket', async (t) => {
   const h = await buildTestApp(t);
   const base = await listen(h);
-  const port = Number(new URL(base).port);
-  const raw = async (request: string): Promise<string> => {
-    const socket = connect(port, '127.0.0.1');
-    await once(socket, 'connect');
-    socket.end(request);
-    let data = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (d) => (data += d));
-    await once(socket, 'close');
-    return data;
-  };
+  const raw = (request: string) => rawRequest(base, request);
   const huge = 'x'.repeat(20_000);
   const overflow = await raw(`POST /collect HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`);
   t.match(overflow, /^HTTP\/1\.1 204 /, 'header overflow: 204');

@@ -1,14 +1,12 @@
 // Plausible's Events API and @umami/node over a real socket into MariaDB: the Events API's own curl
 // example run with curl, and Umami's server-side client as published on npm.
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { Umami } from '@umami/node';
 import { buildTestApp, CHROME_UA, metricValue, type TestApp } from '../helpers/app.js';
-import { listen } from '../helpers/listen.js';
+import { listen, rawRequest } from '../helpers/listen.js';
 
 const run = promisify(execFile);
 // The User-Agent of the Events API documentation's example.
@@ -80,16 +78,7 @@ t.test('@umami/node: a pageview and an event land, in one session with its attri
 t.test('oversized headers and malformed requests get each protocol\'s answer, counted, over a real socket', async (t) => {
   const h = await buildTestApp(t);
   const base = await listen(h);
-  const raw = async (request: string): Promise<string> => {
-    const socket = connect(Number(new URL(base).port), '127.0.0.1');
-    await once(socket, 'connect');
-    socket.end(request);
-    let data = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (d) => (data += d));
-    await once(socket, 'close');
-    return data;
-  };
+  const raw = (request: string) => rawRequest(base, request);
   const huge = 'x'.repeat(20_000);
   t.match(await raw(`POST /api/event HTTP/1.1\r\nHost: a\r\nX-Big: ${huge}\r\nContent-Length: 2\r\n\r\n{}`), /^HTTP\/1\.1 202 Accepted\r\n[^]*\r\n\r\nok$/, 'Plausible: 202 ok for a header overflow');
   t.match(await raw('POST /api/event?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: nope\r\n\r\n'), /^HTTP\/1\.1 202 /, 'and for a malformed request');
