@@ -62,7 +62,11 @@ export interface RunningService {
   child: ChildProcess;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
-  /** Resolves true once /ready answers 200 on `base`. */
+  /**
+   * Resolves true once /ready answers 200 on `base`; false when the process exits first or the
+   * time runs out (60 s by default: a start on a machine loaded by the whole suite can take tens of
+   * seconds), and then prints the end of its output, so a failed start says why.
+   */
   ready(base: string, timeoutMs?: number): Promise<boolean>;
   /** Sends a signal and resolves with the exit code (null when a signal ended it). */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -78,7 +82,13 @@ export function startService(t: Teardown, env: NodeJS.ProcessEnv, script = 'dist
   return {
     child,
     output: () => output,
-    ready: (base, timeoutMs = 20_000) => until(async () => (await fetch(`${base}/ready`).catch(() => null))?.status === 200, timeoutMs, 50),
+    async ready(base, timeoutMs = 60_000) {
+      const exited = () => child.exitCode !== null || child.signalCode !== null;
+      await until(async () => exited() || (await fetch(`${base}/ready`).catch(() => null))?.status === 200, timeoutMs, 50);
+      const up = !exited() && (await fetch(`${base}/ready`).catch(() => null))?.status === 200;
+      if (!up) console.error(`# not ready on ${base} (exit ${child.exitCode ?? child.signalCode ?? 'none yet'}); its output ends:\n${output.slice(-2000)}`);
+      return up;
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit');
