@@ -34,12 +34,14 @@ export interface Ratios {
 
 const SERVICE = 'service (MariaDB)';
 const MINIMAL = 'minimal design';
+/** BASELINE's build of the service, for a change's before/after in one run. */
+export const BEFORE = 'service before';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-function perRound(rounds: Round[], field: 'cpuUs' | 'p99' | 'dbCpuUs', mode: string): number[] {
+function perRound(rounds: Round[], field: 'cpuUs' | 'p99' | 'dbCpuUs', mode: string, against = MINIMAL): number[] {
   const service = rounds.filter((r) => r.mode === mode && r.target === SERVICE);
   return service.flatMap((s) => {
-    const m = rounds.find((r) => r.mode === mode && r.target === MINIMAL && r.round === s.round);
+    const m = rounds.find((r) => r.mode === mode && r.target === against && r.round === s.round);
     return m === undefined || !(m[field] > 0) ? [] : [s[field] / m[field]];
   });
 }
@@ -59,6 +61,13 @@ export function goalRatios(rounds: Round[], rows: { mode: string; target: string
       ratio('service p99 / minimal design p99 (single, c=50)', 1.25, perRound(rounds, 'p99', 'single')),
       ratio('service MariaDB CPU / minimal design MariaDB CPU per row (single)', 1.2, perRound(rounds, 'dbCpuUs', 'single')),
       ratio('service CPU, sessions-heavy / returning visitors', 1.3, single.length && sessions.length ? [median(sessions) / median(single)] : []),
+      ...(rounds.some((r) => r.target === BEFORE)
+        ? ['single', 'sessions'].flatMap((mode) => [
+          ratio(`service CPU / service before (${mode})`, 1, perRound(rounds, 'cpuUs', mode, BEFORE)),
+          ratio(`service p99 / service before (${mode})`, 1, perRound(rounds, 'p99', mode, BEFORE)),
+          ratio(`service MariaDB CPU / service before (${mode})`, 1, perRound(rounds, 'dbCpuUs', mode, BEFORE)),
+        ]).filter((r) => r.value !== null)
+        : []),
     ],
     stored: rows.map((r) => ({ ...r, allStored: r.stored === null ? null : r.stored >= r.answered })),
   };

@@ -4,6 +4,10 @@
 // Figures from different moments do not compare on a noisy 2-core machine, so each round is compared
 // with the rounds next to it, as ratios.
 //   MODES=single,batch,sessions ROUNDS=2 SECONDS=8 CONNECTIONS=50 npm run bench [-- --json]
+// A change's before/after in one run: copy dist/ and migrations/ of the build before it into a
+// directory under node_modules/ (so its imports resolve), e.g. node_modules/.cache/bench-before/,
+// and run BASELINE=node_modules/.cache/bench-before TARGETS=minimal,before,service npm run bench.
+// TARGETS picks among bare, perrow, sqlite, minimal, before, service (default: all but before).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -14,7 +18,7 @@ import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
 import Database from '../src/sinks/sqlite-driver.js';
 import { cpuMs, mariadbPid, peakRssMb, resetPeakRss } from './proc.js';
-import { goalRatios, printRatios, type Round } from './ratios.js';
+import { BEFORE, goalRatios, printRatios, type Round } from './ratios.js';
 
 const JSON_OUT = process.argv.includes('--json');
 const MODES = (process.env.MODES ?? 'single,batch,sessions').split(',') as Mode[];
@@ -25,6 +29,8 @@ const SERVER = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
 const UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 // Every target gets the same request: JSON with an allowed Origin, as a tracked page sends it with fetch.
 const ORIGIN = 'https://shop.example';
+const BASELINE = process.env.BASELINE;
+const TARGETS = new Set((process.env.TARGETS ?? `bare,perrow,sqlite,minimal,service${BASELINE ? ',before' : ''}`).split(','));
 const log = (s: string) => { if (!JSON_OUT) console.log(s); };
 
 export type Mode = 'single' | 'batch' | 'sessions';
@@ -116,25 +122,30 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
 const serviceEnv = { HASH_SECRET: 'bench-secret-0123456789', TRUST_PROXY: 'loopback', FLUSH_INTERVAL_MS: '1000', ALLOWED_ORIGINS: ORIGIN };
 const mysqlUrl = await freshMysql('service');
+const beforeUrl = await freshMysql('before');
 const perRowUrl = await freshMysql('perrow');
 const minimalUrl = await freshMysql('minimal', readFileSync(new URL('peers/sketch-schema.sql', import.meta.url), 'utf8'));
 const sqlitePath = join(dataDir, 'analytics.db');
 // In this order each round: the one that writes most to MariaDB (per-row) is followed by one that
 // does not, so InnoDB's background work after it is not counted against the minimal design.
-const targets: Target[] = [
-  await start('bare fastify', 3301, 'bench/bare-server.mjs', {}, async () => 0, 'plain'),
-  await start('per-row INSERT', 3302, 'bench/per-row-server.mjs', { DATABASE_URL: perRowUrl }, () => mysqlCount(perRowUrl), 'plain'),
-  await start('service (SQLite)', 3304, 'dist/server.js', { ...serviceEnv, DATABASE_URL: `sqlite:${sqlitePath}`, DATA_DIR: join(dataDir, 's') }, async () => {
-    const db = new Database(sqlitePath, { readonly: true });
-    try {
-      return (db.prepare('SELECT COUNT(*) AS n FROM pageviews').get() as { n: number }).n;
-    } finally {
-      db.close();
-    }
-  }, 'service'),
-  await start('minimal design', 3305, 'bench/peers/sketch-batched.cjs', { DB: new URL(minimalUrl).pathname.slice(1) }, () => mysqlCount(minimalUrl), 'minimal', ['single', 'sessions']),
-  await start('service (MariaDB)', 3303, 'dist/server.js', { ...serviceEnv, DATABASE_URL: mysqlUrl, DATA_DIR: join(dataDir, 'm') }, () => mysqlCount(mysqlUrl), 'service'),
+const sqliteCount = async () => {
+  const db = new Database(sqlitePath, { readonly: true });
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM pageviews').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+const candidates: [string, () => Promise<Target>][] = [
+  ['bare', () => start('bare fastify', 3301, 'bench/bare-server.mjs', {}, async () => 0, 'plain')],
+  ['perrow', () => start('per-row INSERT', 3302, 'bench/per-row-server.mjs', { DATABASE_URL: perRowUrl }, () => mysqlCount(perRowUrl), 'plain')],
+  ['sqlite', () => start('service (SQLite)', 3304, 'dist/server.js', { ...serviceEnv, DATABASE_URL: `sqlite:${sqlitePath}`, DATA_DIR: join(dataDir, 's') }, sqliteCount, 'service')],
+  ['minimal', () => start('minimal design', 3305, 'bench/peers/sketch-batched.cjs', { DB: new URL(minimalUrl).pathname.slice(1) }, () => mysqlCount(minimalUrl), 'minimal', ['single', 'sessions'])],
+  ['before', () => start(BEFORE, 3307, join(BASELINE ?? '.', 'dist/server.js'), { ...serviceEnv, DATABASE_URL: beforeUrl, DATA_DIR: join(dataDir, 'b') }, () => mysqlCount(beforeUrl), 'service')],
+  ['service', () => start('service (MariaDB)', 3303, 'dist/server.js', { ...serviceEnv, DATABASE_URL: mysqlUrl, DATA_DIR: join(dataDir, 'm') }, () => mysqlCount(mysqlUrl), 'service')],
 ];
+const targets: Target[] = [];
+for (const [key, make] of candidates) if (TARGETS.has(key)) targets.push(await make());
 
 const report: Record<string, unknown>[] = [];
 const allRounds: Round[] = [];
@@ -154,13 +165,13 @@ try {
       stored[t.name] = -(await t.count());
     }
     for (let round = 0; round < ROUNDS; round++) {
-      let bare = { rps: 1, p99: 1 };
+      let bare = { rps: NaN, p99: NaN }; // ratios to bare are NaN when it is not among TARGETS
       for (const t of here) {
         const cpu0 = cpuMs(t.child.pid);
         const db0 = cpuMs(dbPid);
         const r = await drive(t.port, mode);
         if (r.errors > 0) throw new Error(`${t.name}: ${r.errors} errors or non-2xx answers`);
-        if (t === here[0]) bare = r;
+        if (t.name === 'bare fastify') bare = r;
         answered[t.name]! += r.answered;
         // Let each target write what it buffered before the next one takes the cores: the CPU per
         // beacon counts storing it too.
@@ -185,7 +196,7 @@ try {
         mode, target: t.name, beaconsPerSecond: Math.round(median(rs.map((r) => r.rps))), ratioToBare: median(rs.map((r) => r.ratio)),
         p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), p99RatioToBare: median(rs.map((r) => r.p99ratio)),
         cpuUsPerBeacon: Number(median(rs.map((r) => r.cpuUs)).toFixed(1)), dbCpuUsPerBeacon: Number(median(rs.map((r) => r.dbCpuUs)).toFixed(1)),
-        peakRssMb: peakRssMb(t.child.pid), answered: answered[t.name], stored: t === targets[0] ? null : stored[t.name],
+        peakRssMb: peakRssMb(t.child.pid), answered: answered[t.name], stored: t.name === 'bare fastify' ? null : stored[t.name],
         rowsPerFlush: flushes ? Math.round(metric(m, 'beacon_rows_written_total') / flushes) : null,
         msPerFlush: flushes ? Number(((metric(m, 'beacon_flush_duration_seconds_sum') / flushes) * 1000).toFixed(1)) : null,
       };
@@ -200,7 +211,7 @@ try {
     await once(t.child, 'exit');
   }
   const admin = await createConnection({ uri: SERVER });
-  for (const url of [mysqlUrl, perRowUrl, minimalUrl]) await admin.query(`DROP DATABASE IF EXISTS \`${new URL(url).pathname.slice(1)}\``);
+  for (const url of [mysqlUrl, beforeUrl, perRowUrl, minimalUrl]) await admin.query(`DROP DATABASE IF EXISTS \`${new URL(url).pathname.slice(1)}\``);
   await admin.end();
 }
 const ratios = goalRatios(allRounds, report as { mode: string; target: string; answered: number; stored: number | null }[]);
