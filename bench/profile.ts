@@ -117,11 +117,29 @@ const bucketOf = (url: string, fn: string): string => {
   const src = /\/(dist|src|bench)\/(.*)$/.exec(url);
   return src ? `${src[1]}/${src[2]}` : url;
 };
+// Causes, as issue 18's table in docs/performance.md names them.
+const CAUSES: [string, (url: string, fn: string) => boolean][] = [
+  ['GC', (_u, f) => f === '(garbage collector)'],
+  ['V8 (program), unattributed native', (_u, f) => f === '(program)'],
+  ['CORS', (u) => u.includes('cors')],
+  ['logging (pino)', (u) => u.includes('pino') || u.includes('logger')],
+  ['metrics', (u) => u.includes('prom-client') || u.includes('ops/metrics') || u.includes('ingest-events')],
+  ['body decode (JSON.parse, decode-body)', (u, f) => u.includes('decode-body') || u.includes('secure-json-parse') || u.includes('body-parsers') || f === 'parse'],
+  ['flush: buffer, statement text, mysql2', (u) => /mysql2|sql-escaper|\/sinks\/|\/buffer\/|lru\.min|denque|seq-queue|iconv/.test(u)],
+  ['pipeline + route (validate, enrich, sessions, hash)', (u) => /\/pipeline\/|lru-cache|bowser|isbot|maxmind|mmdb|ipaddr|routes\/collect|sketch-batched|crypto|node:internal\/url/.test(u)],
+  ['Fastify: routing, hooks, reply, trust proxy', (u) => /fastify|find-my-way|under-pressure|proxy-addr|forwarded|toad-cache/.test(u)],
+  ['HTTP + socket (Node)', (u, f) => ['writeLatin1String', 'writeBuffer', 'writev', 'utf8Write'].includes(f) || /_http|stream|node:net/.test(u)],
+  ['promises, nextTick', (u, f) => f === 'runMicrotasks' || /task_queues|promises|async_hooks/.test(u)],
+  ['timers (socket and request timeouts)', (u, f) => u.includes('timers') || f === 'getLibuvNow'],
+];
+const causes = new Map<string, number>();
 const buckets = new Map<string, number>();
 const fns = new Map<string, number>();
 for (const [id, us] of self) {
   const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
   const b = bucketOf(url, functionName);
+  const cause = functionName === '(idle)' ? '(idle)' : CAUSES.find(([, test]) => test(url, functionName))?.[0] ?? 'other';
+  causes.set(cause, (causes.get(cause) ?? 0) + us);
   buckets.set(b, (buckets.get(b) ?? 0) + us);
   const f = `${functionName || '(anonymous)'} ${b}:${lineNumber + 1}`;
   fns.set(f, (fns.get(f) ?? 0) + us);
@@ -138,6 +156,7 @@ const show = (title: string, m: Map<string, number>) => {
     console.log(`  ${(us / answered).toFixed(2).padStart(7)}  ${(100 * us / busy).toFixed(1).padStart(5)}%  ${((us / busy) * cpuUs).toFixed(2).padStart(6)}  ${k}`);
   }
 };
+show('self time by cause', causes);
 show('self time by package or file', buckets);
 show('self time by function', fns);
 if (ALLOC) {
