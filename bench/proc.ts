@@ -12,6 +12,16 @@ export function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** User and kernel CPU time of a process in ms, apart (utime, stime), or NaN. */
+export function cpuSplitMs(pid: number | undefined): { user: number; kernel: number } {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return { user: Number(fields[11]) * 10, kernel: Number(fields[12]) * 10 };
+  } catch {
+    return { user: NaN, kernel: NaN };
+  }
+}
+
 export function peakRssMb(pid: number | undefined): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

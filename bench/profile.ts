@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
-import { cpuMs, mariadbPid } from './proc.js';
+import { cpuMs, cpuSplitMs, mariadbPid } from './proc.js';
 
 const TARGET = process.env.TARGET ?? 'service';
 const MODE = process.env.MODE ?? 'single';
@@ -55,6 +55,7 @@ gcTrace = '';
 if (ALLOC) child.kill('SIGWINCH');
 const t0 = Number(process.hrtime.bigint() / 1000n); // µs, CLOCK_MONOTONIC as V8's profile times
 const cpu0 = cpuMs(child.pid);
+const split0 = cpuSplitMs(child.pid);
 const dbPid = mariadbPid();
 const db0 = cpuMs(dbPid);
 const r = await autocannon({
@@ -68,6 +69,9 @@ await sleep(TARGET === 'minimal' ? 5500 : 1500); // its rows written (the minima
 const answered = r['2xx'];
 const t1 = Number(process.hrtime.bigint() / 1000n);
 const cpuUs = ((cpuMs(child.pid) - cpu0) * 1000) / answered;
+const split1 = cpuSplitMs(child.pid);
+const userUs = ((split1.user - split0.user) * 1000) / answered;
+const kernelUs = ((split1.kernel - split0.kernel) * 1000) / answered;
 const dbUs = ((cpuMs(dbPid) - db0) * 1000) / answered;
 const logged = gcTrace.split('\n').filter((l) => l.startsWith('{'));
 const gcLines = gcTrace.split('\n').filter((l) => /Scavenge|Mark-Compact|Mark-sweep/.test(l));
@@ -92,7 +96,7 @@ for (const l of gcLines) {
   after = Number(m[2]);
 }
 console.log(`${TARGET}, ${MODE}: ${answered} beacons answered in ${SECONDS} s (${Math.round(answered / SECONDS)}/s), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`);
-console.log(`CPU ${cpuUs.toFixed(1)} µs per beacon (all threads, /proc), MariaDB ${dbUs.toFixed(1)} µs per beacon`);
+console.log(`CPU ${cpuUs.toFixed(1)} µs per beacon (all threads, /proc): user ${userUs.toFixed(1)}, kernel ${kernelUs.toFixed(1)}; MariaDB ${dbUs.toFixed(1)} µs per beacon`);
 if (logged.length > 0) console.log(`${logged.length} log lines under load, e.g. ${logged[0]?.slice(0, 300)}`);
 console.log(`GC: ${gcLines.filter((l) => l.includes('Scavenge')).length} scavenges, ${gcLines.filter((l) => !l.includes('Scavenge')).length} mark-compacts; ~${((allocatedMb * 2 ** 20) / answered).toFixed(0)} bytes allocated per beacon`);
 
@@ -146,6 +150,11 @@ for (const [id, us] of self) {
 }
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const busy = total - (buckets.get('(idle)') ?? 0);
+// The socket writes are system calls; waking the load generator inside one often ends in the
+// scheduler running it before returning, and a wall-clock sample then lands on the write. So the
+// user-mode causes are also shown as shares of the samples outside those calls, scaled to utime.
+const SYSCALLS = ['(native) writeLatin1String', '(native) writeBuffer', '(native) writev', '(native) utf8Write'];
+const userBusy = busy - SYSCALLS.reduce((a, k) => a + (buckets.get(k) ?? 0), 0);
 // A sampled µs is wall time on the main thread: on a loaded machine it includes time the thread
 // waited for a core. The second column scales each share of the busy samples to the CPU per beacon
 // that /proc counted (all threads), which is what compares between runs.
@@ -157,6 +166,10 @@ const show = (title: string, m: Map<string, number>) => {
   }
 };
 show('self time by cause', causes);
+console.log(`\nuser-mode causes (share of the samples outside the socket writes × utime ${userUs.toFixed(1)} µs; the writes' kernel time is in stime ${kernelUs.toFixed(1)} µs):`);
+const userCauses = new Map(causes);
+userCauses.set('HTTP + socket (Node)', (causes.get('HTTP + socket (Node)') ?? 0) - (busy - userBusy));
+for (const [k, us] of [...userCauses].sort((a, b) => b[1] - a[1])) if (k !== '(idle)') console.log(`  ${((us / userBusy) * userUs).toFixed(2).padStart(6)}  ${k}`);
 show('self time by package or file', buckets);
 show('self time by function', fns);
 if (ALLOC) {
