@@ -34,12 +34,14 @@ const script = { service: 'dist/server.js', minimal: 'bench/peers/sketch-batched
 if (script === undefined) throw new Error(`TARGET=${TARGET}: service, minimal or bare`);
 const env = {
   ...process.env, PORT: String(PORT), HOST: '127.0.0.1', LOG_LEVEL: 'warn', DB: db, HASH_SECRET: 'bench-secret-0123456789',
-  TRUST_PROXY: 'loopback', FLUSH_INTERVAL_MS: '1000', ALLOWED_ORIGINS: ORIGIN, DATABASE_URL: `${SERVER}/${db}`, DATA_DIR: join(dir, 'data'), ALLOC_PROFILE_PATH: join(dir, 'alloc.heapprofile'),
+  TRUST_PROXY: 'loopback', FLUSH_INTERVAL_MS: '1000', ALLOWED_ORIGINS: ORIGIN, DATABASE_URL: `${SERVER}/${db}`, DATA_DIR: join(dir, 'data'), ALLOC_PROFILE_PATH: join(dir, 'alloc.heapprofile'), LOOP_DELAY_PATH: join(dir, 'loop-delay.json'),
 };
 // The peers have no SIGTERM handler, and a process killed by a signal writes no profile.
 const exitOnTerm = TARGET === 'service' ? [] : ['--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))'];
 const allocPath = join(dir, 'alloc.heapprofile');
 const sampler = ALLOC ? ['--import', new URL('alloc-sampler.mjs', import.meta.url).href] : [];
+const loopPath = join(dir, 'loop-delay.json');
+sampler.push('--import', new URL('loop-delay.mjs', import.meta.url).href);
 const child = spawn(process.execPath, [...exitOnTerm, ...sampler, '--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', '--trace-gc', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 let gcTrace = '';
 child.stdout.setEncoding('utf8').on('data', (s: string) => (gcTrace += s));
@@ -53,6 +55,7 @@ const body = JSON.stringify({ url: 'https://shop.example/p/0?utm_source=news', r
 let n = 0;
 gcTrace = '';
 if (ALLOC) child.kill('SIGWINCH');
+child.kill('SIGURG');
 const t0 = Number(process.hrtime.bigint() / 1000n); // µs, CLOCK_MONOTONIC as V8's profile times
 const cpu0 = cpuMs(child.pid);
 const split0 = cpuSplitMs(child.pid);
@@ -66,6 +69,7 @@ const r = await autocannon({
     : {}),
 });
 await sleep(TARGET === 'minimal' ? 5500 : 1500); // its rows written (the minimal design flushes every 5 s)
+child.kill('SIGURG');
 const answered = r['2xx'];
 const t1 = Number(process.hrtime.bigint() / 1000n);
 const cpuUs = ((cpuMs(child.pid) - cpu0) * 1000) / answered;
@@ -98,6 +102,11 @@ for (const l of gcLines) {
 console.log(`${TARGET}, ${MODE}: ${answered} beacons answered in ${SECONDS} s (${Math.round(answered / SECONDS)}/s), p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms`);
 console.log(`CPU ${cpuUs.toFixed(1)} µs per beacon (all threads, /proc): user ${userUs.toFixed(1)}, kernel ${kernelUs.toFixed(1)}; MariaDB ${dbUs.toFixed(1)} µs per beacon`);
 if (logged.length > 0) console.log(`${logged.length} log lines under load, e.g. ${logged[0]?.slice(0, 300)}`);
+for (let i = 0; i < 50 && !existsSync(loopPath); i++) await sleep(100);
+if (existsSync(loopPath)) {
+  const d = JSON.parse(readFileSync(loopPath, 'utf8')) as Record<string, number>;
+  console.log(`event loop delay under load and while its rows were written: p50 ${d.p50} ms, p99 ${d.p99} ms, p99.9 ${d.p999} ms, max ${d.max} ms`);
+}
 console.log(`GC: ${gcLines.filter((l) => l.includes('Scavenge')).length} scavenges, ${gcLines.filter((l) => !l.includes('Scavenge')).length} mark-compacts; ~${((allocatedMb * 2 ** 20) / answered).toFixed(0)} bytes allocated per beacon`);
 
 interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
