@@ -137,6 +137,7 @@ function shape(value: unknown, body: Buffer): Decoded {
   return { ok: false, reason: 'invalid_schema', count: 1, excerpt: excerpt(body.toString('utf8')) };
 }
 
-function excerpt(s: string): string {
+/** A rejection's detail: the start of what was sent (also the trackers' adapters'). */
+export function excerpt(s: string): string {
   return s.length > EXCERPT ? s.slice(0, EXCERPT) + '…' : s;
 }

@@ -1,11 +1,7 @@
 // Reading a tracker's JSON body: both protocols send one JSON object.
 
-const EXCERPT = 80;
-
-/** A rejection's detail: the start of what was sent. */
-export function excerpt(s: string): string {
-  return s.length > EXCERPT ? `${s.slice(0, EXCERPT)}…` : s;
-}
+// A rejection's detail, as for COLLECT_PATH's bodies.
+export { excerpt } from '../pipeline/decode-body.js';
 
 /** A JSON body as a value, or undefined when it is not JSON (a leading BOM is allowed, as for /collect). */
 export function parseJson(body: Buffer): unknown {
