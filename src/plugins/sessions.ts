@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import { MemorySessionStore } from '../pipeline/memory-session-store.js';
-import { createRedisClient, RedisSessionStore } from '../pipeline/redis-session-store.js';
+import type { RedisSessionStore } from '../pipeline/redis-session-store.js';
 import type { SessionStore } from '../pipeline/session-store.js';
 
 declare module 'fastify' {
@@ -35,6 +35,8 @@ export default fp(
     if (config.redisUrl !== null) {
       // REDIS_URL: one session per visitor across every instance; this process's store stands in while Redis is away.
       let lastLogged = 0;
+      // Loaded only here: ioredis costs every start without Redis ~0.1 s of CPU.
+      const { createRedisClient, RedisSessionStore } = await import('../pipeline/redis-session-store.js');
       const redis = createRedisClient(config.redisUrl);
       // The warm-up below goes to Redis: give the connection a moment (it works without, through the fallback).
       if (redis.status !== 'ready') await Promise.race([once(redis, 'ready'), sleep(REDIS_START_WAIT_MS, undefined, { ref: false })]).catch(() => {});
