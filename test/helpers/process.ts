@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { join, relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -110,9 +110,19 @@ export async function runScript(script: string, env: NodeJS.ProcessEnv): Promise
 
 /** A TCP port free right now on 127.0.0.1 (for services started as processes, which need a fixed PORT). */
 export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  // Below the kernel's ephemeral range (32768-60999 on Linux): a port from listen(0) could be handed
+  // straight back to a concurrent test's listen(0) or to an outgoing connection (to MariaDB, say)
+  // before the service binds it, and a test would then talk to someone else's server (seen in CI:
+  // EADDRINUSE in the service, while /ready answered from another test's). Random, and retried while taken.
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
 }
