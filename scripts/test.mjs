@@ -146,10 +146,7 @@ const both = part === undefined;
 // With no test file among the extra arguments (any not starting with -), every test/**/*.test.ts
 // (the include of .taprc), compiled; named files run as given (a .ts one through tsx).
 const named = extra.some((a) => !a.startsWith('-'));
-// The process-starting e2e files first (they take 5-25 s of CPU each, the rest mostly under 2 s): tap
-// starts files in the order given, and a long file started last would leave a core idle at the end.
-const startsFirst = (f) => (f.includes('/test/e2e/') ? 0 : 1);
-const allFiles = named ? [] : mirrored(['test/']).sort((a, b) => startsFirst(a) - startsFirst(b));
+const allFiles = named ? [] : mirrored(['test/']);
 const sqliteArgs = [...(both ? ['--jobs=1'] : []), ...extra, ...mirrored(SQLITE_FILES)];
 const sqlite = part === 'mariadb' ? null : tap(sqliteArgs, { ...tapEnv, TEST_STORE: 'sqlite' }, !both);
 const parts = [];
