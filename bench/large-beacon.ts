@@ -36,6 +36,7 @@ export function sendLargeBeacons(base: string, total: number, senders: number, u
       const req = request(target, { method: 'POST', agent, headers: { 'user-agent': userAgent, 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject); // a reset mid-answer: no 'end' would ever come
       });
       req.on('error', reject);
       req.end(body);
@@ -49,9 +50,8 @@ export function sendLargeBeacons(base: string, total: number, senders: number, u
       if ((await post(body)) !== 204) failed++;
     }
   };
-  const done = Promise.all(Array.from({ length: senders }, sender)).then(() => {
-    agent.destroy();
-    return { failed };
-  });
+  const done = Promise.all(Array.from({ length: senders }, sender))
+    .then(() => ({ failed }))
+    .finally(() => agent.destroy());
   return { done, sent: () => next };
 }

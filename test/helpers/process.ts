@@ -110,19 +110,25 @@ export async function runScript(script: string, env: NodeJS.ProcessEnv): Promise
 
 /** A TCP port free right now on 127.0.0.1 (for services started as processes, which need a fixed PORT). */
 export async function freePort(): Promise<number> {
-  // Below the kernel's ephemeral range (32768-60999 on Linux): a port from listen(0) could be handed
-  // straight back to a concurrent test's listen(0) or to an outgoing connection (to MariaDB, say)
-  // before the service binds it, and a test would then talk to someone else's server (seen in CI:
-  // EADDRINUSE in the service, while /ready answered from another test's). Random, and retried while taken.
-  for (;;) {
+  // Below the kernel's default ephemeral range (32768-60999 on Linux): a port from listen(0) could be
+  // handed straight back to a concurrent test's listen(0) or to an outgoing connection (to MariaDB,
+  // say) before the service binds it, and a test would then talk to someone else's server (seen in a
+  // full run: EADDRINUSE in the service, while /ready answered from another test's). Random, never the
+  // same twice in one process, and retried while taken.
+  for (let attempt = 1; ; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (handedOut.has(port)) continue;
     const server = createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+      server.once('error', resolve);
+      server.listen(port, '127.0.0.1', () => resolve(null));
     });
-    if (!bound) continue;
-    await new Promise((resolve) => server.close(resolve));
-    return port;
+    if (error === null) {
+      await new Promise((resolve) => server.close(resolve));
+      handedOut.add(port);
+      return port;
+    }
+    if (error.code !== 'EADDRINUSE' || attempt >= 100) throw error;
   }
 }
+const handedOut = new Set<number>();
