@@ -2,8 +2,8 @@
 // pageviews table (migrations/mysql) with each secondary index left out in turn, the statement
 // with and without its ON DUPLICATE KEY clause, the session upsert and the transaction around
 // them, and the smallest index set the documented queries need, against the minimal design's table
-// (bench/peers/sketch-schema.sql). One connection writes
-// ROWS rows in statements of BATCH rows; mariadbd's CPU is read from /proc before and after.
+// (bench/peers/sketch-schema.sql). One connection writes ROWS rows in statements of BATCH rows;
+// mariadbd's CPU is read from /proc before and after.
 // Variants alternate over ROUNDS rounds; medians are printed. Needs MariaDB on 127.0.0.1.
 //   ROWS=50000 BATCH=500 ROUNDS=3 [ONLY=1,10] node --import tsx bench/mariadb-rows.ts
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -54,6 +54,7 @@ const allVariants: Variant[] = [
 
 // ONLY=1,10 runs those variants (by position, 0 = the minimal design, always kept as the base).
 const only = process.env.ONLY?.split(',').map(Number);
+if (only?.some((i) => !Number.isInteger(i) || i < 0 || i >= allVariants.length)) throw new Error(`ONLY: variant positions 0-${allVariants.length - 1}, comma-separated (got ${process.env.ONLY})`);
 const variants = only ? allVariants.filter((_, i) => i === 0 || only.includes(i)) : allVariants;
 
 const admin = await createConnection({ uri: SERVER, multipleStatements: true, timezone: 'Z' });

@@ -35,10 +35,10 @@ export default fp(
       const { applied } = await migrateSqlite(config.sqlitePath);
       if (applied.length > 0) log.info({ applied }, 'migrations applied');
     }
+    const migrateMysql = mysql && config.migrate ? (await import('../sinks/mysql-migrate.js')).migrateMysql : null;
     const sink: Sink = mysql
       ? new (await import('../sinks/mysql-sink.js')).MysqlSink({ url: config.databaseUrl, poolSize: config.dbPoolSize })
       : new (await import('../sinks/sqlite-sink.js')).SqliteSink(config.sqlitePath);
-    const migrateMysql = mysql && config.migrate ? (await import('../sinks/mysql-migrate.js')).migrateMysql : null;
     const where = config.store === 'mysql' ? 'DATABASE_URL' : 'DATABASE_URL (SQLite file)';
     const store = new StoreConnection({
       sink,
