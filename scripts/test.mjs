@@ -134,6 +134,9 @@ const started = Date.now();
 // after the tests, where it does not cut into tap's.
 const typechecked = run(npm, ['run', '--silent', 'typecheck'], { echo: false });
 const building = run(npm, ['run', 'build']);
+// The mirror links the root's entries as they are now: in a fresh clone dist/ exists only once the
+// build has written it, so it is made here for the link to point at.
+mkdirSync(join(root, 'dist'), { recursive: true });
 const mirrorStarted = Date.now();
 buildMirror();
 console.log(`npm test: compiled src/, test/, bench/ into ${MIRROR}/ in ${((Date.now() - mirrorStarted) / 1000).toFixed(1)} s`);
