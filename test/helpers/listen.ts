@@ -41,7 +41,8 @@ export function post(url: string, body: Buffer | string, headers: Record<string,
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', () => resolve(0));
     });
-    // A server that answers before reading an oversized body may then reset the socket: the answer counts.
+    // A server that answers before reading an oversized body may then reset the socket: an error after
+    // the answer has ended changes nothing (settled), one before it gives 0, as fetch's rejection did.
     req.on('error', () => resolve(0));
     req.end(body);
   });
