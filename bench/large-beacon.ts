@@ -1,5 +1,6 @@
 // A valid beacon near every limit, shared by bench/memory.ts and its in-suite version.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { post } from '../test/helpers/listen.js';
 
 // 5 beacons make ~56 KB: as many as fit in the 64 KiB body limit.
 export const PER_REQUEST = 5;
@@ -28,26 +29,17 @@ export const CONTAINER_HEAP = '--max-old-space-size=256 --max-semi-space-size=16
 /** Sends `total` large beacons from `senders` concurrent senders; `sent` can be read while it runs. */
 export function sendLargeBeacons(base: string, total: number, senders: number, userAgent: string): { done: Promise<{ failed: number }>; sent(): number } {
   // node:http on kept-alive sockets rather than fetch: undici's fetch cost the sender ~3 ms of CPU a
-  // request, as much as the service spent taking it.
+  // request, as much as the service spent taking it. No answer counts as a failure (status 0).
   const agent = new Agent({ keepAlive: true, maxSockets: senders });
-  const target = new URL('/collect', base);
-  const post = (body: string) =>
-    new Promise<number>((resolve, reject) => {
-      const req = request(target, { method: 'POST', agent, headers: { 'user-agent': userAgent, 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject); // a reset mid-answer: no 'end' would ever come
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const url = `${base}/collect`;
+  const headers = { 'user-agent': userAgent, 'content-type': 'text/plain' };
   let next = 0;
   let failed = 0;
   const sender = async () => {
     for (let from = next; from < total; from = next) {
       next += PER_REQUEST;
       const body = JSON.stringify(Array.from({ length: Math.min(PER_REQUEST, total - from) }, (_, k) => largeBeacon(from + k)));
-      if ((await post(body)) !== 204) failed++;
+      if ((await post(url, body, headers, agent)) !== 204) failed++;
     }
   };
   const done = Promise.all(Array.from({ length: senders }, sender))

@@ -2,17 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 
-/** CPU time of a process in ms (utime + stime, at Linux's 100 ticks per second), or NaN. */
-export function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
-}
-
-/** User and kernel CPU time of a process in ms, apart (utime, stime), or NaN. */
+/** User and kernel CPU time of a process in ms (utime, stime, at Linux's 100 ticks per second), or NaN. */
 export function cpuSplitMs(pid: number | undefined): { user: number; kernel: number } {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -20,6 +10,12 @@ export function cpuSplitMs(pid: number | undefined): { user: number; kernel: num
   } catch {
     return { user: NaN, kernel: NaN };
   }
+}
+
+/** CPU time of a process in ms (utime + stime), or NaN. */
+export function cpuMs(pid: number | undefined): number {
+  const { user, kernel } = cpuSplitMs(pid);
+  return user + kernel;
 }
 
 export function peakRssMb(pid: number | undefined): number {

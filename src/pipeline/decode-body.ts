@@ -49,9 +49,14 @@ export function decodeQuery(query: string, fallbackUrl: string | undefined): Dec
   return { ok: true, items: [item] };
 }
 
+/** A body as UTF-8 text, without a leading BOM (a file saved with one, sent by `curl -d @file`). */
+export function bodyText(body: Buffer): string {
+  const text = body.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 function decodeJson(body: Buffer): Decoded {
-  let text = body.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const text = bodyText(body);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -68,8 +73,7 @@ function decodeJson(body: Buffer): Decoded {
  * percent-encoded as the form's only key. A genuine form starts with a field name, never `{`/`[`.
  */
 function decodeForm(body: Buffer): Decoded {
-  let text = body.toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a file saved with a BOM, sent by `curl -d @file`
+  const text = bodyText(body);
   const json = jsonContainer(text);
   if (json !== undefined) return shape(json, body);
   const fields = new URLSearchParams(text);

@@ -1,6 +1,7 @@
 // Plausible's Events API (POST /api/event), as its tracker (@plausible-analytics/tracker) and its
 // server-side users send it: mapped field by field in docs/trackers.md.
-import { excerpt, isObject, parseJson } from './json-body.js';
+import { excerpt } from '../pipeline/decode-body.js';
+import { isObject, parseJson } from './json-body.js';
 import type { TrackerBeacons } from './tracker-intake.js';
 
 // Plausible's own limits on props (docs: 30 props, keys 300 bytes, values 2000 bytes).

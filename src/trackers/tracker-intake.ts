@@ -1,7 +1,6 @@
 import { domainToASCII } from 'node:url';
 import type { Collector, IngestEvents, IngestTrace, RequestContext } from '../pipeline/collector.js';
-import type { DecodeRejection } from '../pipeline/decode-body.js';
-import { excerpt } from './json-body.js';
+import { excerpt, type DecodeRejection } from '../pipeline/decode-body.js';
 
 /**
  * Another tracker's request turned into our beacons (items for the collector, in our wire format)

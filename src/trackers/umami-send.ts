@@ -1,7 +1,8 @@
 // Umami's send endpoint (POST /api/send), as its tracker script (npm `umami`, src/tracker/index.js,
 // versions 2 and 3) and @umami/node send it: mapped field by field in docs/trackers.md.
 import { domainToASCII } from 'node:url';
-import { excerpt, isObject, parseJson } from './json-body.js';
+import { excerpt } from '../pipeline/decode-body.js';
+import { isObject, parseJson } from './json-body.js';
 import type { TrackerBeacons } from './tracker-intake.js';
 
 // Umami's own limits (its send route's schema).

@@ -4,15 +4,8 @@ import { Agent } from 'node:http';
 import { connect } from 'node:net';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
-import { buildTestApp, CHROME_UA, metricValue, type TestApp } from '../helpers/app.js';
-import { post } from '../helpers/listen.js';
-
-async function listen(h: TestApp): Promise<string> {
-  await h.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = h.app.server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}`;
-}
+import { buildTestApp, CHROME_UA, metricValue } from '../helpers/app.js';
+import { listen, post } from '../helpers/listen.js';
 
 /** A small deterministic PRNG, so a failing case can be reproduced from its seed. */
 function rng(seed: number): () => number {
