@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
+import { loggerOptions } from './logger.js';
 import { compileTrust } from './pipeline/proxy-trust.js';
 import { BODY_LIMIT } from './pipeline/beacon-schema.js';
 import adminPlugin from './plugins/admin.js';
@@ -42,13 +43,6 @@ const TIMEOUT_CHECK_MS = 1000;
 // A socket silent this long is closed. Longer than Node's keep-alive timeout (72 s in Fastify), so
 // idle keep-alive connections from a load balancer are closed by the keep-alive rule, not this one.
 const IDLE_TIMEOUT_MS = 75_000;
-
-export function loggerOptions(config: Pick<Config, 'logLevel' | 'logPretty'>): FastifyServerOptions['logger'] {
-  return {
-    level: config.logLevel,
-    ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:standard' } } } : {}),
-  };
-}
 
 /** Builds the service from a validated config, ready to listen. Reads no environment. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {

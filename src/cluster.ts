@@ -4,7 +4,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { FastifyBaseLogger } from 'fastify';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { buildApp } from './app.js';
 import { holdsSpooledRows, workerSpoolDir } from './buffer/spool-layout.js';
 import type { Config } from './config.js';
 import { migrateStore } from './sinks/migrate-store.js';
@@ -97,6 +96,8 @@ export function workerConfig(config: Config, index: number): Config {
 async function replaySpools(config: Config, log: FastifyBaseLogger): Promise<void> {
   while (await holdsSpooledRows(config.spoolDir)) {
     log.info({ dir: config.spoolDir }, 'replaying a spool before forking the workers');
+    // Loaded only for a replay: the primary otherwise never loads the app.
+    const { buildApp } = await import('./app.js');
     const app = await buildApp({ ...config, migrate: false, redisUrl: null, adminPort: null, retentionDays: null }, { logger: log });
     await app.ready();
     await app.close();

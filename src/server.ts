@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { setTimeout as sleep } from 'node:timers/promises';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
-import { buildApp, loggerOptions } from './app.js';
+import { loggerOptions } from './logger.js';
 import { clusterMetricsSource, runPrimary, WORKER_INDEX_VAR, workerConfig } from './cluster.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 
@@ -57,6 +57,9 @@ async function serve(config: Config, warnings: string[]): Promise<void> {
   }
   let app;
   try {
+    // Loaded here, not at the top: a cluster's primary never builds the app (Fastify, the pipeline, the
+    // store's driver), so it does not load it either.
+    const { buildApp } = await import('./app.js');
     app = await buildApp(config, clustered ? { clusterMetrics: clusterMetricsSource } : {});
   } catch (err) {
     process.stderr.write(`beacon-ingest: cannot start: ${(err as Error).message}\n`);

@@ -21,12 +21,14 @@ interface Representation {
   encoding: 'br' | 'gzip' | null;
 }
 
-// Brotli at quality 11 takes ~15 ms a script: an app built again in the same process (the tests build
-// hundreds) reuses what the last one compressed. Keyed by the text itself, so a rebuilt script is new.
+// Brotli at quality 11 takes ~15 ms a script: done on the first request for it, not at start (a worker,
+// a replaying primary or a test app that is never asked for the script does not pay it), and an app
+// built again in the same process (the tests build hundreds) reuses what the last one compressed.
+// Keyed by the text itself, so a rebuilt script is new.
 const prepared = new Map<string, Representation[]>();
 const MAX_PREPARED = 8;
 
-/** The script with COLLECT_PATH filled in, and its compressed forms, computed once at start. */
+/** The script with COLLECT_PATH filled in, and its compressed forms, computed once. */
 export function prepareScript(source: string, collectPath: string): Representation[] {
   const key = `${collectPath}\0${source}`;
   let held = prepared.get(key);
@@ -57,20 +59,24 @@ function compress(source: string, collectPath: string): Representation[] {
  * with ?events, the same for its opt-in events file (so CORS and caching need nothing more). */
 export default async function scriptRoute(app: FastifyInstance): Promise<void> {
   const { scriptPath, collectPath } = app.config;
-  const load = (file: string): Representation[] => {
+  // Read at start (a missing build is logged then), compressed when first asked for.
+  const load = (file: string): (() => Representation[]) => {
+    let source: string;
     try {
-      return prepareScript(readFileSync(file, 'utf8'), collectPath);
+      source = readFileSync(file, 'utf8');
     } catch (err) {
       // Running from a checkout without a build (tsx): the service works, only the script is missing.
       app.log.error({ err: (err as Error).message }, `collector script not built (${file}): run npm run build; ${scriptPath} answers 404 until then`);
-      return [];
+      return () => [];
     }
+    let held: Representation[] | undefined;
+    return () => (held ??= prepareScript(source, collectPath));
   };
   const script = load(SCRIPT_FILE);
   const events = load(EVENTS_FILE);
 
   app.get(scriptPath, async (req, reply) => {
-    const representations = Object.hasOwn(req.query as object, 'events') ? events : script;
+    const representations = (Object.hasOwn(req.query as object, 'events') ? events : script)();
     if (representations.length === 0) return reply.code(404).type('text/plain').send('collector script not built\n');
     const accepted = String(req.headers['accept-encoding'] ?? '');
     const chosen =
