@@ -1,5 +1,5 @@
 // The logger's options from the config: shared by the app (Fastify's logger) and the cluster's
-// primary, which logs with pino directly and never loads the app.
+// primary, which logs with pino directly and loads the app only to replay a spool.
 import type { FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 

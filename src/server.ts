@@ -55,11 +55,12 @@ async function serve(config: Config, warnings: string[]): Promise<void> {
     if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
     process.on('disconnect', () => stop());
   }
+  // Loaded here, not at the top: a cluster's primary builds the app (Fastify, the pipeline, the
+  // store's driver) only to replay a spool (src/cluster.ts), and loads it only then. Outside the try:
+  // a module that fails to load stops the start with its own stack, as a static import did.
+  const { buildApp } = await import('./app.js');
   let app;
   try {
-    // Loaded here, not at the top: a cluster's primary never builds the app (Fastify, the pipeline, the
-    // store's driver), so it does not load it either.
-    const { buildApp } = await import('./app.js');
     app = await buildApp(config, clustered ? { clusterMetrics: clusterMetricsSource } : {});
   } catch (err) {
     process.stderr.write(`beacon-ingest: cannot start: ${(err as Error).message}\n`);

@@ -1,6 +1,7 @@
 // A stalled event loop, seen from outside: /health shows the delay and memory, /ready turns 503,
-// /collect still answers 204. Store-independent (and CPU-bound: it busy-waits 1.1 s at a time until /ready turns 503), so the SQLite
-// part of npm test does not run it a second time, as it did inside hostile.test.ts.
+// /collect still answers 204. Store-independent (and CPU-bound: it busy-waits 1.1 s at a time until
+// /ready turns 503), so the SQLite part of npm test does not run it a second time, as it did inside
+// hostile.test.ts.
 import t from 'tap';
 import { buildTestApp, CHROME_UA } from '../helpers/app.js';
 
