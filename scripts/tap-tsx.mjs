@@ -21,6 +21,13 @@ if (process.env.TAP_CHILD_ID !== undefined) {
   process.env.TAP_TYPE_STRIP_ONLY = '1';
   // Processes the tests start (the service, scripts) inherit the environment: they get none of this.
   delete process.env.NODE_OPTIONS;
+  // @tapjs/processinfo (tap's --import in every test process) registers, unless this names the
+  // process (its own switch to skip registration): a spawn hook that put its --import back into
+  // NODE_OPTIONS of every process a test started, so each service, worker and script ran under tap's
+  // module loader thread, unlike `npm start` (the deletion above alone did not stop it); a CommonJS
+  // require hook that measures each module's lines; and a record written at exit. All three serve
+  // coverage and `tap --changed`, which npm test does not use.
+  process.env.__TAPJS_PROCESSINFO_TESTING_NO_REGISTER__ = String(process.pid);
   const file = process.argv[1] ?? '';
   const mocks = (() => {
     try {

@@ -34,6 +34,10 @@ t.test('zero configuration: no database settings, no ALLOWED_ORIGINS: it warns, 
   const service = startService(t, env);
   const base = `http://127.0.0.1:${port}`;
   t.ok(await service.ready(base), 'started');
+  // As users start it: the environment the test gave, no test runner's module hooks added on the way
+  // (tap's processinfo put its --import into every spawned process's NODE_OPTIONS).
+  const environ = readFileSync(`/proc/${service.child.pid}/environ`, 'utf8').split('\0');
+  t.equal(environ.find((v) => v.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length), env.NODE_OPTIONS, 'NODE_OPTIONS as given');
   t.match(service.output(), /ALLOWED_ORIGINS is unset/);
   t.match(service.output(), new RegExp(`store ready: sqlite ${join(dataDir, 'analytics.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   for (const url of ['https://example.com/', 'https://example.com/pricing']) {
