@@ -11,6 +11,8 @@
 //   test files, one at a time: 65-70 s of CPU instead of 86-123 s. Node >= 24.13 runs the same two
 //   in-thread (module.registerHooks), still on every import: skipped the same way, the same 40
 //   files on Node 24.21 took 40 s of CPU instead of 52.
+// - @tapjs/processinfo's other registrations (below): its spawn hook gave every process a test
+//   started (the service, its workers, scripts) processinfo's loader, whatever env the test passed.
 // Types are checked by `npm run typecheck`, not here, so nothing is lost. Without this file the
 // suite runs the same, through ts-node and all of tap's hooks (`npx tap`).
 import module from 'node:module';
