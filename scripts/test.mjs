@@ -129,14 +129,13 @@ const tap = (args, env, echo = true) => run(process.execPath, [fileURLToPath(new
 
 const started = Date.now();
 // The e2e tests start dist/*.js: nothing runs on a stale build. The build here is `npm run build`'s
-// output (the same tsc, the same files, byte for byte) without its type check (`--noCheck`): the
-// typecheck below checks the same sources, so checking them twice cost ~6-10 s of CPU, and the tests
-// wait for the build (3-4 s so instead of 10-17). The typecheck (tsc, CPU-bound) starts with the build
-// and goes on beside the tests; its output is held back and printed after the tests, where it does
-// not cut into tap's, and a type error fails npm test as a failed build would.
+// two parts at once, the server's without its type check (`--noCheck`: the same files, byte for
+// byte): the typecheck below checks the same sources, so checking them twice cost ~6-10 s of CPU,
+// and the tests wait for the build (3-4 s now, 10-17 before). The typecheck (tsc, CPU-bound) starts
+// with the build and goes on beside the tests; its output is held back and printed after the tests,
+// where it does not cut into tap's, and a type error fails npm test as a failed build would.
 const typechecked = run(npm, ['run', '--silent', 'typecheck'], { echo: false });
-const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url));
-const building = Promise.all([run(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--noCheck']), run(npm, ['run', '--silent', 'build:client'])])
+const building = Promise.all([run(npm, ['run', '--silent', 'build:server', '--', '--noCheck']), run(npm, ['run', '--silent', 'build:client'])])
   .then((results) => results.find((r) => r.code !== 0) ?? results[0]);
 // The mirror links the root's entries as they are now: in a fresh clone dist/ exists only once the
 // build has written it, so it is made here for the link to point at.
