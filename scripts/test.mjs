@@ -3,9 +3,9 @@
 // each part's counts, and the exit code is non-zero when the typecheck or either part failed.
 //   node scripts/test.mjs [--part=mariadb|sqlite] [extra tap arguments]
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transformSync } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -81,6 +81,7 @@ function summarise(name, { code, out: raw }) {
 // show .ts lines (tap passes --enable-source-maps), and the output names test/x.test.ts, not the
 // mirror (unmirror). `npx tap test/x.test.ts` is untouched: tap's ts-node, no mirror.
 const MIRROR = '.test-js';
+const CHROMIUM_HELPER = join(root, MIRROR, 'test/helpers/chromium.js');
 function buildMirror() {
   const out = join(root, MIRROR);
   rmSync(out, { recursive: true, force: true });
@@ -197,6 +198,20 @@ const both = part === undefined;
 const named = extra.some((a) => !a.startsWith('-'));
 const allFiles = named ? [] : grouped(mirrored(['test/']), 'mariadb');
 const sqliteArgs = [...(both ? ['--jobs=1'] : []), ...extra, ...(named ? mirrored(SQLITE_FILES) : grouped(mirrored(SQLITE_FILES), 'sqlite'))];
+// The browser tests share one headless Chromium, launched here with the options their helper
+// launches with (test/helpers/chromium.ts): each test connects and opens contexts of its own, instead
+// of launching a browser per test (~2.5 s of CPU each, seven of them). Not for the tests that need
+// other flags (bfcache) or a browser process of their own (prerender, background tabs).
+const browser = await (async () => {
+  const browserTests = [...allFiles, ...extra].some((f) => /(^|\/)browser[\w-]*\.test\.[jt]s$/.test(f));
+  if (part === 'sqlite' || !browserTests || !existsSync(CHROMIUM_HELPER)) return null;
+  const { LAUNCH_OPTIONS, SHARED_BROWSER_ENV } = await import(pathToFileURL(CHROMIUM_HELPER).href);
+  if (!existsSync(LAUNCH_OPTIONS.executablePath)) return null; // the tests say it is missing
+  const { chromium } = await import('playwright-core');
+  const server = await chromium.launchServer(LAUNCH_OPTIONS);
+  tapEnv[SHARED_BROWSER_ENV] = server.wsEndpoint();
+  return server;
+})();
 const sqlite = part === 'mariadb' ? null : tap(sqliteArgs, { ...tapEnv, TEST_STORE: 'sqlite' }, !both);
 const parts = [];
 if (part !== 'sqlite') parts.push(summarise('MariaDB', await tap([...extra, ...allFiles], tapEnv)));
@@ -206,6 +221,7 @@ if (sqlite !== null) {
   parts.push(summarise('SQLite (TEST_STORE=sqlite)', done));
 }
 
+await browser?.close();
 const typecheck = await typechecked;
 if (typecheck.code !== 0) console.log(`\n== typecheck (npm run typecheck)\n${typecheck.out}`);
 

@@ -7,13 +7,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
-import { chromium } from 'playwright-core';
 import { buildTestApp } from '../helpers/app.js';
+import { BROWSER_UA, CHROMIUM, launchChromium } from '../helpers/chromium.js';
 import { until } from '../helpers/process.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-// A regular desktop Chrome agent: Chromium's own "HeadlessChrome" agent is rightly dropped as a bot.
-const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
 
 if (!existsSync(CHROMIUM)) {
   // Not a pass: CI installs chromium (.ci/run); a machine without it must say so loudly.
@@ -36,24 +32,9 @@ if (!existsSync(CHROMIUM)) {
     await h.app.listen({ port: 0, host: '127.0.0.1' });
     collectorOrigin = `http://collector.test:${(h.app.server.address() as AddressInfo).port}`;
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--host-resolver-rules=MAP site.test 127.0.0.1, MAP collector.test 127.0.0.1',
-        // Browser-wide, not only per page (newContext below): a beacon sent while the page unloads
-        // leaves from the browser process, which would otherwise say "HeadlessChrome" and be dropped as a bot.
-        `--user-agent=${BROWSER_UA}`,
-      ],
-    });
-    t.teardown(() => browser.close());
+    // Headless, with Chromium's agent replaced browser-wide (a beacon sent while the page unloads
+    // leaves from the browser process): the helper's launch, or the run's shared browser.
+    const browser = await launchChromium(t);
     const context = await browser.newContext({ userAgent: BROWSER_UA, viewport: { width: 1111, height: 666 } });
     const page = await context.newPage();
     const pageErrors: string[] = [];

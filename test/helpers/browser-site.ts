@@ -7,18 +7,12 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RowDataPacket } from 'mysql2/promise';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { buildTestApp, type TestApp } from './app.js';
+import { CHROMIUM, launchChromium } from './chromium.js';
 import { until } from './process.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-// A regular desktop Chrome agent: Chromium's own "HeadlessChrome" agent is rightly dropped as a bot.
-export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
-// other.test: the site's server under a third name, for a cross-origin script.
-export const HOSTS = '--host-resolver-rules=MAP site.test 127.0.0.1, MAP collector.test 127.0.0.1, MAP other.test 127.0.0.1';
-// Browser-wide, not only per page: a beacon sent while the page unloads leaves from the browser
-// process, which would otherwise say "HeadlessChrome" and be dropped as a bot.
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', HOSTS, `--user-agent=${BROWSER_UA}`];
+export { BROWSER_UA, CHROMIUM, HOSTS } from './chromium.js';
 
 export interface Test {
   teardown(fn: () => unknown): void;
@@ -37,7 +31,7 @@ export interface Site {
   rows(): Promise<RowDataPacket[]>;
   /** Polls the rows until `check` holds; throws, listing them, after `ms`. */
   waitFor(what: string, check: (rows: RowDataPacket[]) => boolean, ms?: number): Promise<RowDataPacket[]>;
-  /** Chromium through Playwright, headless; closed at teardown. */
+  /** Chromium through Playwright, headless (launchChromium): the run's shared browser unless `bfcache`. */
   launch(options?: { bfcache?: boolean }): Promise<Browser>;
 }
 
@@ -76,17 +70,7 @@ export async function browserSite(t: Test, pages: (site: Site) => Record<string,
       if (await until(async () => check((last = await rows())), ms, 100)) return last;
       throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last.map((r) => [r.type, r.url, r.event_name, r.payload]))}`);
     },
-    async launch(options = {}) {
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_ARGS,
-        // Playwright turns the back/forward cache off; the bfcache tests need it.
-        ...(options.bfcache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
-      });
-      t.teardown(() => browser.close());
-      return browser;
-    },
+    launch: (options = {}) => launchChromium(t, options),
   };
   served = pages(site);
   return site;
