@@ -124,15 +124,17 @@ function mirrored(paths) {
       .map((f) => join(MIRROR, p, f));
   });
 }
-// A full run groups the unit test files: each group is one test process that imports its files one
+// A full run groups the test files: each group is one test process that imports its files one
 // after another, so tap's own start (~0.5 s of CPU a process, plus the kernel's page faults for its
 // memory: ~0.7-1 s a process in all) is paid once per group instead of once per file. The 25 files
 // of test/pipeline/ took 26 s of CPU one process each and 8.4 s in one process, the same 721
 // assertions. A group holds at most GROUP_FILES files of one directory (split evenly), which keeps
-// each well inside the per-file timeout. Alone, in their own process as before: test/e2e/ (services,
-// browsers, signals, and the longest files, which the three jobs spread) and any file using
-// t.mockImport (it needs tap's mock loader, which scripts/tap-tsx.mjs skips for the others). Named
-// files (`npm test -- test/x.test.ts`) and `npx tap` run each file alone.
+// each well inside the per-file timeout. Alone, in their own process as before (ALONE): the files
+// that start the service as a process or a browser (the long ones, mostly waiting, which the three
+// jobs spread; in a group their waits would add up), and any file using t.mockImport (it needs
+// tap's mock loader, which scripts/tap-tsx.mjs skips for the others). Named files
+// (`npm test -- test/x.test.ts`) and `npx tap` run each file alone.
+const ALONE = /\b(startService|browserSite|launchChromium|mockImport)\b|helpers\/(cluster|scale-out)\.js/;
 const GROUP_FILES = 10;
 const groupsOf = new Map();
 function grouped(files, part) {
@@ -141,7 +143,7 @@ function grouped(files, part) {
   for (const file of files) {
     const rel = relative(join(MIRROR, 'test'), file);
     const dir = dirname(rel);
-    if (dir.startsWith('e2e') || readFileSync(join(root, file), 'utf8').includes('mockImport')) alone.push(file);
+    if (ALONE.test(readFileSync(join(root, file), 'utf8'))) alone.push(file);
     else byDir.set(dir, [...(byDir.get(dir) ?? []), file]);
   }
   mkdirSync(join(root, MIRROR, 'groups'), { recursive: true });
