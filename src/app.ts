@@ -44,6 +44,14 @@ const TIMEOUT_CHECK_MS = 1000;
 // idle keep-alive connections from a load balancer are closed by the keep-alive rule, not this one.
 const IDLE_TIMEOUT_MS = 75_000;
 
+// No route declares a JSON schema: a beacon is checked by TypeBox's compiled checker in the pipeline
+// (src/pipeline/validate-beacon.ts), whatever its body parser. So Fastify's default compilers, ajv and
+// fast-json-stringify, would only be loaded (~75 ms of CPU at every start, and their memory), never
+// used; these stand in, and a route given a schema stops the start, saying so.
+function noRouteSchemas(): never {
+  throw new Error('a route declares a schema, but Fastify\'s schema compilers are not loaded (src/app.ts, noRouteSchemas)');
+}
+
 /** Builds the service from a validated config, ready to listen. Reads no environment. */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const logger = options.logger ?? loggerOptions(config);
@@ -61,6 +69,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // Beacons arriving on open connections while closing are still taken (and drained), not 503ed.
     return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(config),
+    schemaController: { compilersFactory: { buildValidator: noRouteSchemas, buildSerializer: noRouteSchemas } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(configPlugin, { config });
