@@ -65,7 +65,7 @@ function summarise(name, { code, out: raw }) {
   const asserts = totals === undefined
     ? 'no assertion counts (did tap start?)'
     : `assertions: ${count.pass ?? 0} passed, ${count.fail ?? 0} failed${count.skip ? `, ${count.skip} skipped` : ''}${count.todo ? `, ${count.todo} todo` : ''}`;
-  const grouping = inGroups.length === 0 ? '' : ` (${testFiles} test files, ${inGroups.length} processes of them groups)`;
+  const grouping = inGroups.length === 0 ? '' : ` (${testFiles} test files; ${inGroups.length} of the processes run groups of files)`;
   const line = `${name}: ${files.length - failed.length}/${files.length} test processes passed${grouping}; ${asserts}`;
   return { ok: code === 0, text: [line, ...failed.map((f) => `  failed: ${f}`)].join('\n') };
 }
@@ -129,7 +129,8 @@ function mirrored(paths) {
 // memory: ~0.7-1 s a process in all) is paid once per group instead of once per file. The 25 files
 // of test/pipeline/ took 26 s of CPU one process each and 8.4 s in one process, the same 721
 // assertions. A group holds at most GROUP_FILES files of one directory (split evenly), which keeps
-// each well inside the per-file timeout. Alone, in their own process as before (ALONE): the files
+// each well inside tap's per-process timeout (.taprc; the longest group, routes, ~35 s). Alone, in
+// their own process as before (ALONE): the files
 // that start the service as a process or a browser (the long ones, mostly waiting, which the three
 // jobs spread; in a group their waits would add up), and any file using t.mockImport (it needs
 // tap's mock loader, which scripts/tap-tsx.mjs skips for the others). Named files
@@ -148,12 +149,25 @@ function grouped(files, part) {
   }
   mkdirSync(join(root, MIRROR, 'groups'), { recursive: true });
   const groups = [...byDir].flatMap(([dir, list]) => {
+    if (list.length === 1) return list; // a group of one gains nothing
     const count = Math.ceil(list.length / GROUP_FILES);
     return Array.from({ length: count }, (_, i) => {
       const members = list.filter((_, j) => j % count === i);
       const file = join(MIRROR, 'groups', `${part}-${dir === '.' ? 'test' : dir.replaceAll('/', '-')}-${i + 1}.test.js`);
-      const lines = members.map((m) => `import '../${relative(MIRROR, m)}';`);
-      writeFileSync(join(root, file), `// Written by scripts/test.mjs: these test files, one after another in one process.\n${lines.join('\n')}\n`);
+      if (groupsOf.has(file)) throw new Error(`npm test: two groups named ${file}`);
+      // One after another; a file that fails to load is a failure of its own, and the rest still run.
+      const code = [
+        '// Written by scripts/test.mjs: these test files, one after another in one process.',
+        "import t from 'tap';",
+        `for (const file of ${JSON.stringify(members.map((m) => `../${relative(MIRROR, m)}`))}) {`,
+        '  try {',
+        '    await import(file);',
+        '  } catch (error) {',
+        "    t.fail(`${file.replace(/^\\.\\.\\//, '')} failed to load: ${error?.stack ?? error}`);",
+        '  }',
+        '}',
+      ];
+      writeFileSync(join(root, file), `${code.join('\n')}\n`);
       groupsOf.set(file, members.map((m) => unmirror(m)));
       return file;
     });
@@ -198,7 +212,7 @@ const both = part === undefined;
 // With no test file among the extra arguments (any not starting with -), every test/**/*.test.ts
 // (the include of .taprc), compiled; named files run as given (a .ts one through tsx).
 const named = extra.some((a) => !a.startsWith('-'));
-const allFiles = named ? [] : grouped(mirrored(['test/']), 'mariadb');
+const allFiles = named || part === 'sqlite' ? [] : grouped(mirrored(['test/']), 'mariadb');
 const sqliteArgs = [...(both ? ['--jobs=1'] : []), ...extra, ...(named ? mirrored(SQLITE_FILES) : grouped(mirrored(SQLITE_FILES), 'sqlite'))];
 // The browser tests share one headless Chromium, launched here with the options their helper
 // launches with (test/helpers/chromium.ts): each test connects and opens contexts of its own, instead
@@ -210,9 +224,15 @@ const browser = await (async () => {
   const { LAUNCH_OPTIONS, SHARED_BROWSER_ENV } = await import(pathToFileURL(CHROMIUM_HELPER).href);
   if (!existsSync(LAUNCH_OPTIONS.executablePath)) return null; // the tests say it is missing
   const { chromium } = await import('playwright-core');
-  const server = await chromium.launchServer(LAUNCH_OPTIONS);
-  tapEnv[SHARED_BROWSER_ENV] = server.wsEndpoint();
-  return server;
+  try {
+    const server = await chromium.launchServer(LAUNCH_OPTIONS);
+    tapEnv[SHARED_BROWSER_ENV] = server.wsEndpoint();
+    return server;
+  } catch (error) {
+    // Each browser test then launches its own, and fails with its own error if that fails too.
+    console.error(`npm test: the shared Chromium did not start (${error.message.split('\n')[0]}); the browser tests launch their own`);
+    return null;
+  }
 })();
 const sqlite = part === 'mariadb' ? null : tap(sqliteArgs, { ...tapEnv, TEST_STORE: 'sqlite' }, !both);
 const parts = [];

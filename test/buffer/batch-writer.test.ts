@@ -150,6 +150,7 @@ t.test('recovering from an outage while traffic goes on through the spool: every
     const pusher = setInterval(() => {
       for (let k = 0; k < 3; k++) if (w.push(row(pushed))) pushed++;
     }, 1);
+    t.teardown(() => clearInterval(pusher)); // also when an assertion below throws
     // The outage lasts until the ring is full and rows have gone on to the spool for a while; the
     // recovery, with traffic still arriving, until every row taken during the outage is stored.
     t.ok(await until(async () => w.spooled >= 500, 10_000), `run ${run}: rows spooled during the outage`);
