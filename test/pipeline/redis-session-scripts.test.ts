@@ -36,7 +36,8 @@ t.test('merge writes a session Redis does not hold, with the time it has left as
   t.equal(await redis.beaconSessionMerge(key, t0 + 10 * 60_000, T, encodeSession(session())), 1);
   t.match(await held(key), [t0, 1, 0]);
   const ttl = await redis.pttl(key);
-  t.ok(ttl > 20 * 60_000 - 100 && ttl <= 20 * 60_000, `PTTL ${ttl}: 20 minutes left`);
+  // Within 5 s: a loaded machine took 199 ms between the write and PTTL; 30 or 10 minutes would fail.
+  t.ok(ttl > 20 * 60_000 - 5000 && ttl <= 20 * 60_000, `PTTL ${ttl}: 20 minutes left`);
   t.equal(await redis.beaconSessionMerge(testKey(t), t0 + T, T, encodeSession(session())), 0, 'already expired: not written');
 });
 

@@ -229,7 +229,8 @@ t.test('warm merges with what Redis holds and never moves a session backwards', 
   await store.warm([s]);
   const key = `${prefix}shop.example:${hash('w')}`;
   const ttl = await admin.pttl(key);
-  t.ok(ttl > 25 * 60_000 - 100 && ttl <= 25 * 60_000, `PTTL ${ttl}: the time left after lastSeenAt`);
+  t.ok(ttl > 25 * 60_000 - 5000 && ttl <= 25 * 60_000, // within 5 s: a loaded machine is slow
+    `PTTL ${ttl}: the time left after lastSeenAt`);
   await store.warm([{ ...s, lastSeenAt: t0 + 4 * 60_000, pageviews: 3 }]);
   t.match(await stored(prefix, 'shop.example', 'w'), [t0 + 5 * 60_000, 5, 2], 'an older copy changes nothing');
   await store.warm([{ ...s, lastSeenAt: t0 + 4 * 60_000, events: 4, exitUrl: 'https://shop.example/old' }]);
