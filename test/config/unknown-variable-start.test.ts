@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { TEST_SECRET } from '../helpers/app.js';
+import { TEST_SECRET } from '../helpers/fixtures.js';
 import { freePort, startService, until } from '../helpers/process.js';
 
 t.test('ALLOWED_ORIGIN set instead of ALLOWED_ORIGINS: the process logs a warning naming both, and only that one', async (t) => {

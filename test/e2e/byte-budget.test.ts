@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
 import { migrateMysql } from '../../src/sinks/mysql-migrate.js';
-import { CHROME_UA, TEST_SECRET } from '../helpers/app.js';
+import { CHROME_UA, TEST_SECRET } from '../helpers/fixtures.js';
 import { freshDatabase, type TestDatabase } from '../helpers/db.js';
 import { freePort, startService, until } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';

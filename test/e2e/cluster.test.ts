@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { metricValue } from '../helpers/app.js';
+import { metricValue } from '../helpers/fixtures.js';
 import { count, env, logLines, postBatch } from '../helpers/cluster.js';
 import { freshDatabase } from '../helpers/db.js';
 import { freePort, runScript, startService, until } from '../helpers/process.js';

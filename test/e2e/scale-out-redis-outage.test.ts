@@ -1,7 +1,7 @@
 // Redis going away (a TCP proxy we cut) between two instances loses no beacon, and sessions resume
 // across them when it returns (real Redis on 6379, real MariaDB).
 import t from 'tap';
-import { metricValue } from '../helpers/app.js';
+import { metricValue } from '../helpers/fixtures.js';
 import { freshDatabase } from '../helpers/db.js';
 import { until } from '../helpers/process.js';
 import { rows, send, sessions, site, start } from '../helpers/scale-out.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from '../../src/sinks/sqlite-driver.js';
 import t from 'tap';
-import { CHROME_UA } from '../helpers/app.js';
+import { CHROME_UA } from '../helpers/fixtures.js';
 import { freePort, runScript, startService } from '../helpers/process.js';
 
 t.test('bad configuration stops the real process at start, naming the variable', async (t) => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
-import { CHROME_UA, TEST_SECRET } from '../helpers/app.js';
+import { CHROME_UA, TEST_SECRET } from '../helpers/fixtures.js';
 import { freshDatabase } from '../helpers/db.js';
 import { freePort, startService, until } from '../helpers/process.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
-import { CHROME_UA, TEST_SECRET } from './app.js';
+import { CHROME_UA, TEST_SECRET } from './fixtures.js';
 import { freshDatabase, type TestDatabase } from './db.js';
 import { startTcpProxy } from './tcp-proxy.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
-import { CHROME_UA, TEST_SECRET } from './app.js';
+import { CHROME_UA, TEST_SECRET } from './fixtures.js';
 import type { TestDatabase } from './db.js';
 import { freePort, startService, type RunningService } from './process.js';
 
