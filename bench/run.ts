@@ -4,7 +4,7 @@
 // Figures from different moments do not compare on a noisy 2-core machine, so each round is compared
 // with the rounds next to it, as ratios.
 //   MODES=single,batch,sessions ROUNDS=2 SECONDS=8 CONNECTIONS=50 npm run bench [-- --json]
-// A change's before/after in one run: copy dist/ and migrations/ of the build before it into a
+// A change's before/after in one run: copy dist/, migrations/ and package.json of the build before it into a
 // directory under node_modules/ (so its imports resolve), e.g. node_modules/.cache/bench-before/,
 // and run BASELINE=node_modules/.cache/bench-before TARGETS=minimal,before,service npm run bench.
 // TARGETS picks among bare, perrow, sqlite, minimal, before, service (default: all but before).

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
+// The built script (src/client/collector.ts) and the opt-in events it loads from SCRIPT_PATH?events
+// when its tag asks for them (src/client/events.ts).
+import { EVENTS_FILE, SCRIPT_FILE } from '../paths.js';
 
-/** Where `npm run build` puts the minified script (src/client/, built by scripts/build-client.mjs). */
-export const SCRIPT_FILE = fileURLToPath(new URL('../../dist/client/collector.js', import.meta.url));
-/** The opt-in events the script loads from SCRIPT_PATH?events when its tag asks for them (src/client/events.ts). */
-export const EVENTS_FILE = fileURLToPath(new URL('../../dist/client/collector-events.js', import.meta.url));
 /** The built script's default endpoint path, replaced by COLLECT_PATH when served. */
 export const COLLECT_PATH_TOKEN = '"__BEACON_COLLECT_PATH__"';
 

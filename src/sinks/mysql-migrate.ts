@@ -1,10 +1,10 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createConnection, type Connection } from 'mysql2/promise';
 import Postgrator from 'postgrator';
 import { mysqlPoolOptions, SESSION_SETUP } from './mysql-session.js';
+import { migrationsDir } from '../paths.js';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations', 'mysql');
+const MIGRATIONS_DIR = migrationsDir('mysql');
 // Two instances starting together must not both apply 001: the second waits for the first's lock.
 const LOCK_NAME = 'beacon_ingest_migrate';
 const LOCK_TIMEOUT_S = 60;

@@ -1,10 +1,10 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Postgrator from 'postgrator';
 import type { MigrationResult } from './mysql-migrate.js';
 import { openSqlite } from './sqlite-sink.js';
+import { migrationsDir } from '../paths.js';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'migrations', 'sqlite');
+const MIGRATIONS_DIR = migrationsDir('sqlite');
 
 /** Applies pending migrations/sqlite/*.sql; an exclusive transaction keeps two processes from both migrating. */
 export async function migrateSqlite(path: string): Promise<MigrationResult> {

@@ -21,8 +21,8 @@ function staleOutput(): { src: string; out: string } | null {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.endsWith('.d.ts')) continue;
     const file = join(entry.parentPath, entry.name);
     const rel = relative(src, file);
-    // The browser script is bundled into one file (scripts/build-client.mjs), the rest compiled file by file.
-    const out = join(root, 'dist', rel.startsWith(`client${sep}`) ? join('client', 'collector.js') : rel.replace(/\.ts$/, '.js'));
+    // Both are bundles: the browser script (scripts/build-client.mjs) and the service (scripts/build-server.mjs).
+    const out = join(root, 'dist', rel.startsWith(`client${sep}`) ? join('client', 'collector.js') : 'server.js');
     const built = statSync(out, { throwIfNoEntry: false });
     if (built === undefined || built.mtimeMs < statSync(file).mtimeMs) return { src: relative(root, file), out: relative(root, out) };
   }
@@ -32,7 +32,8 @@ function staleOutput(): { src: string; out: string } | null {
 let checked = false;
 
 /**
- * `src/x.ts` -> `dist/x.js` (absolute). A test of a stale build passes or fails for the wrong reason,
+ * `src/x.ts` -> `dist/x.js` (absolute), for the entry points `src/server.ts` and `src/migrate.ts`
+ * (scripts/build-server.mjs bundles them). A test of a stale build passes or fails for the wrong reason,
  * so this throws, naming the file, when an output in dist/ is missing or older than its source:
  * `npm test` builds first; a file run alone with `npx tap` needs `npm run build` after a change to
  * src/ (a test does not build: several test files run at once and would write dist/ together).
