@@ -10,8 +10,8 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts ./scripts
 COPY src ./src
-# The service, and the browser collector script (esbuild) it serves at SCRIPT_PATH.
-RUN npm run build && npm prune --omit=dev
+# Types checked, then the service and the browser collector script it serves at SCRIPT_PATH (esbuild).
+RUN npm run typecheck && npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

@@ -7,8 +7,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { SourceMap } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createConnection } from 'mysql2/promise';
 import { cpuMs, cpuSplitMs, mariadbPid } from './proc.js';
@@ -108,7 +110,21 @@ if (existsSync(loopPath)) {
 }
 console.log(`GC: ${gcLines.filter((l) => l.includes('Scavenge')).length} scavenges, ${gcLines.filter((l) => !l.includes('Scavenge')).length} mark-compacts; ~${((allocatedMb * 2 ** 20) / answered).toFixed(0)} bytes allocated per beacon`);
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Frame { functionName: string; url: string; lineNumber: number; columnNumber?: number }
+interface Node { id: number; callFrame: Frame; children?: number[] }
+// The service is a bundle (scripts/build-server.mjs): a frame in dist/ is mapped back through the
+// bundle's source map to the file it came from (src/..., node_modules/<package>/...), so the
+// buckets and causes below read the same as from a file-per-module build.
+const maps = new Map<string, SourceMap | null>();
+function original(frame: Frame): Frame {
+  if (!frame.url.startsWith('file://') || !frame.url.includes('/dist/')) return frame;
+  const file = fileURLToPath(frame.url);
+  if (!maps.has(file)) maps.set(file, existsSync(`${file}.map`) ? new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8'))) : null);
+  const entry = maps.get(file)?.findEntry(frame.lineNumber, frame.columnNumber ?? 0) as { originalSource?: string; originalLine?: number } | undefined;
+  if (entry?.originalSource === undefined) return frame;
+  const source = entry.originalSource.startsWith('file://') ? fileURLToPath(entry.originalSource) : resolve(dirname(file), entry.originalSource);
+  return { ...frame, url: `file://${source}`, lineNumber: entry.originalLine ?? frame.lineNumber };
+}
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (file === undefined) throw new Error('no profile written');
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number };
@@ -148,7 +164,7 @@ const causes = new Map<string, number>();
 const buckets = new Map<string, number>();
 const fns = new Map<string, number>();
 for (const [id, us] of self) {
-  const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
+  const { functionName, url, lineNumber } = original(byId.get(id)!.callFrame);
   const b = bucketOf(url, functionName);
   const cause = functionName === '(idle)' ? '(idle)' : CAUSES.find(([, test]) => test(url, functionName))?.[0] ?? 'other';
   causes.set(cause, (causes.get(cause) ?? 0) + us);
@@ -181,12 +197,12 @@ for (const [k, us] of [...userCauses].sort((a, b) => b[1] - a[1])) if (k !== '(i
 show('self time by package or file', buckets);
 show('self time by function', fns);
 if (ALLOC) {
-  interface AllocNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: AllocNode[] }
+  interface AllocNode { callFrame: Frame; selfSize: number; children: AllocNode[] }
   const { head } = JSON.parse(readFileSync(allocPath, 'utf8')) as { head: AllocNode };
   const bytes = new Map<string, number>();
   const files = new Map<string, number>();
   const walk = (node: AllocNode) => {
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName, url, lineNumber } = original(node.callFrame);
     const b = bucketOf(url, functionName);
     bytes.set(`${functionName || '(anonymous)'} ${b}:${lineNumber + 1}`, (bytes.get(`${functionName || '(anonymous)'} ${b}:${lineNumber + 1}`) ?? 0) + node.selfSize);
     files.set(b, (files.get(b) ?? 0) + node.selfSize);

@@ -51,7 +51,7 @@ async function bundle(entry, out) {
     format: { wrap_func_args: false },
   });
   const code = Buffer.from(minified.code);
-  // tsc does not make dist/client (the root tsconfig excludes src/client): a fresh checkout has none.
+  // A fresh checkout has no dist/client.
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, code);
   console.log(`${out}: ${code.length} bytes, ${gzipSync(code).length} gzipped`);

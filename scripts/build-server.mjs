@@ -1,40 +1,48 @@
 // Builds the service into dist/ (npm run build:server): esbuild bundles src/server.ts and
-// src/migrate.ts with their dependencies, split where the code imports lazily (the app, each store,
-// Redis) so a process loads only what its configuration uses. A start used to load ~90 of our
-// modules and ~270 CommonJS files of its dependencies one by one, and Node's module loader was most
-// of its CPU; now it loads a handful of files: 0.68 s of CPU from start to SIGTERM instead of 1.19 s
-// here (a service with MariaDB). Types are checked by `npm run typecheck`, not here.
+// src/migrate.ts with their dependencies, split where the code imports lazily (the app, each store)
+// so a process loads only what its configuration uses. A start used to load ~90 of our modules and
+// ~270 CommonJS files of its dependencies one by one, and Node's module loader was most of its CPU;
+// now it loads a handful of files: 0.68 s of CPU from start to SIGTERM instead of 1.19 s here (a
+// service with MariaDB). Types are checked by `npm run typecheck`, not here.
 //   node scripts/build-server.mjs [outdir]   (default: dist)
-// Left outside the bundle, loaded from node_modules as before: the SQLite driver (a native addon)
-// and pino with its transport, whose worker thread loads its files by path.
+// Left outside the bundle, loaded from node_modules as before: the SQLite driver (a native addon),
+// pino with its transport (its worker thread loads files by path) and ioredis (it reads its own
+// package.json through __dirname, which a bundled ES module lacks; loaded only with REDIS_URL).
 import { build } from 'esbuild';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = resolve(process.argv[2] ?? join(root, 'dist'));
 
-// What an earlier build left (and the file-per-module output of earlier versions), but dist/client/,
-// which scripts/build-client.mjs writes, perhaps at the same moment (npm test runs both at once).
-mkdirSync(outdir, { recursive: true });
-for (const entry of readdirSync(outdir, { withFileTypes: true }).filter((e) => e.name !== 'client')) {
-  rmSync(join(outdir, entry.name), { recursive: true, force: true });
-}
-
-await build({
+const { outputFiles } = await build({
   entryPoints: { server: join(root, 'src/server.ts'), migrate: join(root, 'src/migrate.ts') },
   outdir,
+  write: false,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'better-sqlite3-napi', 'pino', 'pino-pretty', 'thread-stream'],
+  external: ['better-sqlite3', 'better-sqlite3-napi', 'pino', 'pino-pretty', 'thread-stream', 'ioredis'],
   // The CommonJS dependencies call require(), which an ES module does not have.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __beaconIngestCreateRequire } from 'node:module'; const require = __beaconIngestCreateRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   // Stack traces name src/*.ts lines with NODE_OPTIONS=--enable-source-maps.
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// Only what this build writes is replaced (and the file-per-module output of earlier versions, which
+// would otherwise linger beside it): dist/client/ is scripts/build-client.mjs's, written perhaps at
+// the same moment (npm test runs both at once). Built in memory first, so a process that starts
+// while this runs finds either the old files or the new ones.
+const OURS = /^(server|migrate)\.js(\.map)?$|^chunks$|^(app|cluster|config|logger|paths)\.(js|d\.ts)(\.map)?$|^(buffer|config|maintenance|ops|pipeline|plugins|routes|sinks|trackers)$/;
+mkdirSync(outdir, { recursive: true });
+for (const name of readdirSync(outdir).filter((n) => OURS.test(n))) rmSync(join(outdir, name), { recursive: true, force: true });
+for (const file of outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, file.contents);
+}
+console.log(`${relative(root, outdir) || '.'}/: server.js, migrate.js and ${outputFiles.filter((f) => f.path.includes('/chunks/') && f.path.endsWith('.js')).length} chunks`);

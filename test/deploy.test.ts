@@ -97,6 +97,12 @@ t.test('Dockerfile: multi-stage, production deps, non-root, NODE_ENV=production,
     for (const source of parts.slice(0, -1)) t.ok(existsSync(new URL(source, root)), `COPY source ${source} exists`);
   }
   t.ok(existsSync(new URL('src/server.ts', root)), 'dist/server.js is built from src/server.ts');
+  // The runtime stage: the service finds its files from the folder with package.json and
+  // migrations/ (src/paths.ts), and loads the packages left out of the bundle from node_modules/.
+  const last = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  for (const needed of ['package.json', 'migrations', 'node_modules', 'dist']) {
+    t.match(last, new RegExp(`^COPY .*\\b${needed.replace('.', '\\.')}\\b.* \\./${needed === 'package.json' ? '' : needed}`, 'm'), `the runtime image has ${needed}`);
+  }
 });
 
 t.test('the health path in the Dockerfile is a route of the service', async (t) => {

@@ -15,7 +15,7 @@ import { liveLocation } from '../helpers/live-location.js';
 const TOKEN = '"__BEACON_COLLECT_PATH__"';
 const dir = mkdtempSync(join(tmpdir(), 'collector-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-// A directory that does not exist yet, as dist/client in a fresh checkout (tsc does not make it).
+// A directory that does not exist yet, as dist/client in a fresh checkout.
 const outfile = join(dir, 'client', 'collector.js');
 const printed = execFileSync(process.execPath, [fileURLToPath(new URL('../../scripts/build-client.mjs', import.meta.url)), outfile], { encoding: 'utf8' });
 const built = readFileSync(outfile, 'utf8');

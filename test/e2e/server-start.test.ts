@@ -40,6 +40,13 @@ t.test('zero configuration: no database settings, no ALLOWED_ORIGINS: it warns, 
   t.equal(environ.find((v) => v.startsWith('NODE_OPTIONS='))?.slice('NODE_OPTIONS='.length), env.NODE_OPTIONS, 'NODE_OPTIONS as given');
   t.match(service.output(), /ALLOWED_ORIGINS is unset/);
   t.match(service.output(), new RegExp(`store ready: sqlite ${join(dataDir, 'analytics.db').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // The built script and its opt-in events, found by the bundle in dist/ (src/paths.ts).
+  for (const [path, file] of [['/collector.js', 'collector.js'], ['/collector.js?events', 'collector-events.js']] as const) {
+    const res = await fetch(`${base}${path}`);
+    t.equal(res.status, 200, path);
+    const served = await res.text();
+    t.ok(served.length > 0 && readFileSync(new URL(`../../dist/client/${file}`, import.meta.url), 'utf8').startsWith(served.slice(0, 40)), `${path} is dist/client/${file}`);
+  }
   for (const url of ['https://example.com/', 'https://example.com/pricing']) {
     const res = await fetch(`${base}/collect`, { method: 'POST', body: JSON.stringify({ url }), headers: { 'user-agent': CHROME_UA, origin: 'https://example.com' } });
     t.equal(res.status, 204);
