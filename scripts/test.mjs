@@ -20,6 +20,7 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // pipeline's, and the SQLite files above store and read back the same kinds of values.
 const SQLITE_FILES = [
   'test/routes/collect.test.ts',
+  'test/routes/collect-requests.test.ts',
   'test/routes/client-ip.test.ts',
   'test/routes/enrichment.test.ts',
   'test/routes/operations.test.ts',
