@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { browserSite, html, BROWSER_UA, CHROMIUM, HOSTS } from '../helpers/browser-site.js';
+import { browserSite, html } from '../helpers/browser-site.js';
+import { BROWSER_UA, CHROMIUM, HOSTS } from '../helpers/chromium.js';
 import { until } from '../helpers/process.js';
 
 t.test('a background tab: no pageview while hidden, exactly one once shown', async (t) => {

@@ -4,7 +4,8 @@
 import { createRequire } from 'node:module';
 import t from 'tap';
 import { build } from 'esbuild';
-import { BROWSER_UA, browserSite, html } from '../helpers/browser-site.js';
+import { browserSite, html } from '../helpers/browser-site.js';
+import { BROWSER_UA } from '../helpers/chromium.js';
 
 /** The published tracker as one classic script exposing `window.PlausibleTracker` ({ init, track }). */
 async function bundledTracker(): Promise<string> {

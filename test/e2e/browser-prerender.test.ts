@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { browserSite, html, BROWSER_UA, CHROMIUM, HOSTS, type Test } from '../helpers/browser-site.js';
+import { browserSite, html, type Test } from '../helpers/browser-site.js';
+import { BROWSER_UA, CHROMIUM, HOSTS } from '../helpers/chromium.js';
 import { until } from '../helpers/process.js';
 
 /** /start prerenders /pre; /pre reports document.prerendering to /ran once the collector has run;

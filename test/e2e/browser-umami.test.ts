@@ -4,7 +4,8 @@
 // through a CORS preflight, all in MariaDB in one session.
 import t from 'tap';
 import type { RowDataPacket } from 'mysql2/promise';
-import { BROWSER_UA, browserSite, html } from '../helpers/browser-site.js';
+import { browserSite, html } from '../helpers/browser-site.js';
+import { BROWSER_UA } from '../helpers/chromium.js';
 import { UMAMI_VERSION, umamiTrackerScript } from '../helpers/umami-tracker.js';
 
 t.test(`Umami's tracker (umami@${UMAMI_VERSION}): pageview, event with data, pushState; attribution and session`, async (t) => {

@@ -12,8 +12,6 @@ import { buildTestApp, type TestApp } from './app.js';
 import { CHROMIUM, launchChromium } from './chromium.js';
 import { until } from './process.js';
 
-export { BROWSER_UA, CHROMIUM, HOSTS } from './chromium.js';
-
 export interface Test {
   teardown(fn: () => unknown): void;
   comment(...args: unknown[]): void;
