@@ -1,40 +1,8 @@
 // POST /collect's request handling: CORS and origins, every failure counted by reason, the client
 // IP behind proxies and as stored, and the /metrics token and health routes beside it.
 import t from 'tap';
-import type { RowDataPacket } from 'mysql2/promise';
-import { buildTestApp, CHROME_UA, metricValue } from '../helpers/app.js';
-
-interface Row extends RowDataPacket {
-  id: number;
-  url: string;
-  hostname: string;
-  type: string;
-  event_name: string | null;
-  user_agent: string | null;
-  viewport_width: number | null;
-  viewport_height: number | null;
-  referrer: string | null;
-  client_timestamp: Date | null;
-  server_timestamp: Date;
-  client_ip: string | null;
-  session_id: string | null;
-  /** mysql2 parses JSON columns. */
-  payload: unknown;
-  user_hash: string;
-  geo_country: string | null;
-  beacon_id: Buffer;
-}
-
-const rows = (h: { db: { query: <T>(sql: string) => Promise<T[]> } }) => h.db.query<Row>('SELECT * FROM pageviews ORDER BY id');
-
-function post(h: { app: import('fastify').FastifyInstance }, body: string | Buffer, headers: Record<string, string> = {}) {
-  return h.app.inject({
-    method: 'POST',
-    url: '/collect',
-    payload: body,
-    headers: { 'content-type': 'application/json', 'user-agent': CHROME_UA, ...headers },
-  });
-}
+import { buildTestApp, metricValue } from '../helpers/app.js';
+import { post, rows } from '../helpers/collect.js';
 
 t.test('CORS: allowed preflight echoes the origin; a disallowed one gets 204 and no grant', async (t) => {
   const h = await buildTestApp(t, { ALLOWED_ORIGINS: 'https://example.com,https://www.example.com' });
