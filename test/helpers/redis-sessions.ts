@@ -3,13 +3,13 @@
 // ids and visitor hashes shaped as the service makes them.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import t, { type Test } from 'tap';
 import { MemorySessionStore } from '../../src/pipeline/memory-session-store.js';
 import { createRedisClient, RedisSessionStore, type RedisSessionStoreOptions } from '../../src/pipeline/redis-session-store.js';
 import type { SessionAssignment, Visit } from '../../src/pipeline/session-store.js';
 import type { BeaconType } from '../../src/sinks/sink.js';
+import { until as poll } from './process.js';
 
 export const REDIS_URL = 'redis://127.0.0.1:6379';
 export const T = 30 * 60_000;
@@ -31,7 +31,7 @@ export function visit(type: BeaconType, now: number, over: Partial<Visit> = {}):
   return { ...v, key: hash(v.key), previousKey: v.previousKey === null ? null : hash(v.previousKey) };
 }
 
-export async function deleteUnder(prefix: string): Promise<void> {
+async function deleteUnder(prefix: string): Promise<void> {
   let cursor = '0';
   do {
     const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
@@ -77,11 +77,7 @@ export function idNormalizer(): (r: SessionAssignment) => SessionAssignment {
   });
 }
 
+/** Waits for `condition` (polled: the write-back list emptying has no event); throws after `ms`. */
 export async function until(condition: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    // Polled: the write-back list emptying has no event (status changes do; one helper serves both).
-    await sleep(20);
-  }
+  if (!(await poll(async () => condition(), ms, 20))) throw new Error('condition not met in time');
 }
