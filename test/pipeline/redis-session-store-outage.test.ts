@@ -6,7 +6,7 @@ import t from 'tap';
 import { MemorySessionStore } from '../../src/pipeline/memory-session-store.js';
 import { createRedisClient, RedisSessionStore, SessionStoreUnavailableError } from '../../src/pipeline/redis-session-store.js';
 import { advanceSession, type SessionAssignment } from '../../src/pipeline/session-store.js';
-import { hash, makeStore, newId, REDIS_URL, stored, T, t0, testPrefix, until, visit } from '../helpers/redis-sessions.js';
+import { hash, makeStore, newId, stored, T, t0, testPrefix, until, visit } from '../helpers/redis-sessions.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 t.test('outage: beacons fall back at once, sessions continue locally and are written back after', async (t) => {
@@ -77,11 +77,13 @@ t.test('a beacon arriving before the write-back carries its local session along'
 t.test('a hung Redis costs one beacon the command timeout, then the fallback answers at once', async (t) => {
   const prefix = testPrefix(t);
   const errors: Error[] = [];
-  const { store } = await makeStore(t, prefix, { onError: (e) => errors.push(e), clock: () => t0 + 3000 });
+  // Hung behind a proxy of its own: CLIENT PAUSE on the real Redis also stalled every other test
+  // using it meanwhile (the other Redis test files run beside this one).
+  const proxy = await startTcpProxy(6379);
+  t.teardown(() => proxy.close());
+  const { store } = await makeStore(t, prefix, { url: `redis://127.0.0.1:${proxy.port}`, onError: (e) => errors.push(e), clock: () => t0 + 3000 });
   const first = await store.assign(visit('pageview', t0, { key: 'h' }));
-  const pauser = new Redis(REDIS_URL);
-  t.teardown(() => pauser.quit());
-  await pauser.call('CLIENT', 'PAUSE', '600', 'ALL');
+  proxy.stall(600);
   let started = performance.now();
   const timedOut = await store.assign(visit('pageview', t0 + 1000, { key: 'h' }));
   const waited = performance.now() - started;
@@ -92,7 +94,7 @@ t.test('a hung Redis costs one beacon the command timeout, then the fallback ans
   t.equal(errors.length, 2);
   t.equal(timedOut.sessionId, first.sessionId, 'a stall does not split the session: the local copy continues it');
   t.equal((r as SessionAssignment).sessionId, first.sessionId);
-  // The paused command ran late in Redis (2 pageviews); locally the same beacon made 2 pageviews too:
+  // The held command ran late in Redis (2 pageviews); locally the same beacon made 2 pageviews too:
   // merging one session by its greatest counts does not count it twice.
   await until(() => store.pending === 0);
   const next = await store.assign(visit('pageview', t0 + 3000, { key: 'h' }));
